@@ -1,0 +1,190 @@
+"""Checks for the exercises: `check("00.reconstruction_mse", reconstruction_mse)`.
+
+Each exercise has one checker, registered with `@exercise(...)` in a module of this package (one module per
+notebook, found automatically). A checker runs several named cases against the learner's function:
+
+    @exercise("00.reconstruction_mse", function="reconstruction_mse", points=2)
+    def _(fn, case):
+        with case("identical inputs give 0"):
+            expect_close(fn(x, x), 0.0, hint="for x_hat == x the error must be 0")
+
+A case passes when its block finishes; `CheckFailed` (raised by the `expect_*` helpers) fails it with a hint;
+any other exception is reported as the learner's error, not raised; `NotImplementedError` means the exercise
+was not attempted yet.
+"""
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import traceback
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+PASSED, FAILED, ERROR, NOT_ATTEMPTED = "passed", "failed", "error", "not attempted"
+
+
+class CheckFailed(AssertionError):
+    """A case's expectation was not met; the message is the hint shown to the learner."""
+
+
+@dataclass
+class CaseResult:
+    name: str
+    status: str
+    message: str = ""
+
+
+@dataclass
+class Report:
+    """The outcome of one exercise's checks: one `CaseResult` per case."""
+    exercise_id: str
+    cases: list[CaseResult] = field(default_factory=list)
+    points: float = 1.0
+
+    @property
+    def passed(self) -> int:
+        return sum(c.status == PASSED for c in self.cases)
+
+    @property
+    def total(self) -> int:
+        return len(self.cases)
+
+    @property
+    def attempted(self) -> bool:
+        return not any(c.status == NOT_ATTEMPTED for c in self.cases)
+
+    @property
+    def all_passed(self) -> bool:
+        return self.total > 0 and self.passed == self.total
+
+    @property
+    def score(self) -> float:
+        """Partial credit: points times the fraction of cases passed."""
+        return round(self.points * self.passed / self.total, 2) if self.total else 0.0
+
+    def summary(self) -> str:
+        if not self.attempted:
+            return (f"{self.exercise_id}: not attempted yet: replace `raise NotImplementedError()` "
+                    "with your code, then run this cell again")
+        word = "check" if self.total == 1 else "checks"
+        verdict = "all passed, well done" if self.all_passed else "see the hints below"
+        return f"{self.exercise_id}: {self.passed}/{self.total} {word} passed ({verdict})"
+
+    def text(self) -> str:
+        lines = [self.summary()]
+        if self.attempted:
+            for c in self.cases:
+                mark = {"passed": "[ok]  ", "failed": "[fail]", "error": "[error]"}[c.status]
+                lines.append(f"  {mark} {c.name}" + (f": {c.message}" if c.message else ""))
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    exercise_id: str
+    function: str
+    points: float
+    checker: Callable
+
+
+REGISTRY: dict[str, Exercise] = {}
+
+
+def exercise(exercise_id: str, *, function: str, points: float = 1.0):
+    """Register a checker for `exercise_id` ("NN.name"), whose learner function is called `function`."""
+    def register(checker):
+        if exercise_id in REGISTRY:
+            raise ValueError(f"exercise {exercise_id!r} is registered twice")
+        REGISTRY[exercise_id] = Exercise(exercise_id, function, points, checker)
+        return checker
+    return register
+
+
+def _load_all() -> None:
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+
+
+def get_exercise(exercise_id: str) -> Exercise:
+    _load_all()
+    if exercise_id not in REGISTRY:
+        known = ", ".join(sorted(REGISTRY))
+        raise KeyError(f"unknown exercise {exercise_id!r}: the exercises are {known}")
+    return REGISTRY[exercise_id]
+
+
+def all_exercises() -> dict[str, Exercise]:
+    _load_all()
+    return dict(sorted(REGISTRY.items()))
+
+
+def run_checks(exercise_id: str, fn: Callable) -> Report:
+    """Run every case of `exercise_id` against the learner's `fn` and return the `Report` (prints nothing)."""
+    spec = get_exercise(exercise_id)
+    report = Report(exercise_id, points=spec.points)
+    if not callable(fn):
+        report.cases.append(CaseResult("the answer is a function", FAILED,
+                                       f"expected a function, got {type(fn).__name__}: pass the function itself, "
+                                       f"e.g. check({exercise_id!r}, {spec.function})"))
+        return report
+
+    @contextmanager
+    def case(name: str):
+        try:
+            yield
+        except NotImplementedError:
+            report.cases.append(CaseResult(name, NOT_ATTEMPTED))
+        except CheckFailed as failure:
+            report.cases.append(CaseResult(name, FAILED, str(failure)))
+        except Exception as err:  # the learner's code raised: report it, never raise it
+            where = _learner_frame(err)
+            report.cases.append(CaseResult(name, ERROR, f"your code raised {type(err).__name__}: {err}{where}"))
+        else:
+            report.cases.append(CaseResult(name, PASSED))
+
+    with torch.random.fork_rng():  # checks use their own seeds and leave the learner's random state alone
+        torch.manual_seed(0)
+        spec.checker(fn, case)
+    return report
+
+
+def _learner_frame(err: BaseException) -> str:
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if "aecourse" not in f.filename]
+    return f" (at line {frames[-1].lineno}: {frames[-1].line})" if frames and frames[-1].line else ""
+
+
+def check(exercise_id: str, fn: Callable) -> None:
+    """Check the learner's answer to one exercise and print a verdict per case, with hints."""
+    print(run_checks(exercise_id, fn).text())
+
+
+# ----------------------------------------------------------------------------------------- expectations
+
+def _as_array(value, what: str) -> np.ndarray:
+    if isinstance(value, torch.Tensor):
+        return value.detach().cpu().numpy()
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise CheckFailed(f"{what}: expected numbers, got {type(value).__name__}") from None
+
+
+def expect_close(got, expected, *, hint: str = "", rtol: float = 1e-4, atol: float = 1e-6) -> None:
+    """Fail unless `got` has `expected`'s shape and values (within tolerance)."""
+    got_a, exp_a = _as_array(got, "your result"), _as_array(expected, "expected")
+    if got_a.shape != exp_a.shape:
+        raise CheckFailed(f"expected shape {exp_a.shape}, got {got_a.shape}" + (f"; {hint}" if hint else ""))
+    if not np.allclose(got_a, exp_a, rtol=rtol, atol=atol):
+        detail = (f"expected {exp_a.item():.6g}, got {got_a.item():.6g}" if exp_a.size == 1 else
+                  f"largest difference {np.abs(got_a - exp_a).max():.3g}")
+        raise CheckFailed(f"{hint}: {detail}" if hint else detail)
+
+
+def expect(condition: bool, hint: str) -> None:
+    """Fail with `hint` unless `condition` holds."""
+    if not condition:
+        raise CheckFailed(hint)

@@ -1,0 +1,27 @@
+"""Checks for solutions/00_warmup.ipynb."""
+import numpy as np
+import torch
+
+from . import exercise, expect, expect_close
+
+
+@exercise("00.reconstruction_mse", function="reconstruction_mse", points=2)
+def check_reconstruction_mse(fn, case):
+    rng = np.random.default_rng(0)
+    x = torch.tensor(rng.random((5, 4)), dtype=torch.float32)
+    r = torch.tensor(rng.random((5, 4)), dtype=torch.float32)
+    with case("perfect reconstruction costs 0"):
+        expect_close(fn(x, x), 0.0, hint="for x_hat == x the error must be 0")
+    with case("mean over every entry"):
+        expect_close(fn(x, r), ((x - r) ** 2).mean(), hint="average the squared differences over samples AND "
+                     "features: ((x - x_hat) ** 2).mean()")
+    with case("returns a scalar tensor"):
+        out = fn(x, r)
+        expect(isinstance(out, torch.Tensor) and out.ndim == 0,
+               f"return a 0-d torch tensor (so it can be back-propagated), got "
+               f"{type(out).__name__}{'' if not hasattr(out, 'shape') else ' of shape ' + str(tuple(out.shape))}")
+    with case("gradients flow"):
+        r_grad = r.clone().requires_grad_(True)
+        fn(x, r_grad).backward()
+        expect_close(r_grad.grad, 2 * (r - x) / x.numel(), hint="d/dx_hat of the mean squared error is "
+                     "2 (x_hat - x) / N; use torch operations, not numpy or .item()")

@@ -1,0 +1,90 @@
+"""The `aecourse` command (also `python -m aecourse`).
+
+    aecourse exercises build [--force]     regenerate exercises/ from solutions/
+    aecourse check NOTEBOOK                run your exercise notebook on a copy and see which exercises pass
+    aecourse notebooks refresh NOTEBOOK..  (maintainers) execute and store only the check cells' outputs
+    aecourse notebooks clean NOTEBOOK..    (maintainers) strip outputs and metadata nbval does not compare
+    aecourse notebooks lint [NOTEBOOK..]   report notebooks that break the storage conventions
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from . import exercises, notebook_tools
+
+
+def _course_notebooks() -> list[Path]:
+    return sorted(p for folder in ("notebooks", "solutions", "exercises") for p in Path(folder).glob("*.ipynb"))
+
+
+def cmd_exercises_build(args) -> int:
+    for path in exercises.build(args.solutions, args.exercises, force=args.force):
+        print(f"wrote {path}")
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .notebook_checks import check_notebook
+
+    reports = check_notebook(args.notebook, cell_timeout=args.timeout)
+    for report in reports.values():
+        print(report.text())
+    passed = sum(r.all_passed for r in reports.values())
+    print(f"\n{passed}/{len(reports)} exercises pass in {args.notebook}")
+    return 0 if passed == len(reports) else 1
+
+
+def cmd_notebooks(args) -> int:
+    paths = [Path(p) for p in args.notebooks] or _course_notebooks()
+    status = 0
+    for path in paths:
+        if args.action == "refresh":
+            notebook_tools.refresh(path)
+            print(f"refreshed {path}")
+        elif args.action == "clean":
+            notebook_tools.write_atomic(notebook_tools.clean(notebook_tools.read(path)), path)
+            print(f"cleaned {path}")
+        else:
+            for problem in notebook_tools.problems(notebook_tools.read(path)):
+                print(f"{path}: {problem}")
+                status = 1
+    return status
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="aecourse", description="The autoencoder course's tools.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ex = sub.add_parser("exercises", help="generate learner notebooks from solutions/")
+    ex_sub = ex.add_subparsers(dest="action", required=True)
+    build = ex_sub.add_parser("build", help="regenerate exercises/ from solutions/")
+    build.add_argument("--solutions", default="solutions")
+    build.add_argument("--exercises", default="exercises")
+    build.add_argument("--force", action="store_true", help="move changed exercise notebooks to exercises/.backup/")
+    build.set_defaults(run=cmd_exercises_build)
+
+    check = sub.add_parser("check", help="run your exercise notebook on a copy and report which exercises pass")
+    check.add_argument("notebook")
+    check.add_argument("--timeout", type=int, default=300, help="seconds allowed per cell (default 300)")
+    check.set_defaults(run=cmd_check)
+
+    nbs = sub.add_parser("notebooks", help="maintainer tools for the course's notebooks")
+    nbs.add_argument("action", choices=["refresh", "clean", "lint"])
+    nbs.add_argument("notebooks", nargs="*", help="default: every notebook of the course")
+    nbs.set_defaults(run=cmd_notebooks)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (FileNotFoundError, ValueError, RuntimeError, KeyError) as err:
+        print(f"aecourse {args.command}: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""Notebook hygiene and execution: what is stored in git, and how notebooks are run outside JupyterLab.
+
+Stored in git: kernelspec python3, no stray metadata, and outputs plus execution counts only on the cells nbval
+compares, the check cells whose first line is `# NBVAL_CHECK_OUTPUT`.
+"""
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+from pathlib import Path
+
+import nbformat
+
+CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
+KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+GENERATED_KEY = "aecourse"  # exercises/ notebooks record their source and fingerprint here
+NOTEBOOK_METADATA = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+
+
+def read(path: str | os.PathLike) -> nbformat.NotebookNode:
+    """Read a notebook, with an error that names the file when it is not a valid notebook."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such notebook; check the path (notebooks end in .ipynb)")
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception as err:
+        raise ValueError(f"{path}: not a readable notebook ({type(err).__name__}: {err}); "
+                         "restore it from git or from JupyterLab's File > Revert") from err
+
+
+def write_atomic(nb: nbformat.NotebookNode, path: str | os.PathLike) -> None:
+    """Write a notebook through a temporary file and a rename, so a crash never leaves half a file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".ipynb.part")
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        nbformat.write(nb, f)
+    os.replace(tmp, path)
+
+
+def is_check_cell(cell) -> bool:
+    return cell.cell_type == "code" and cell.source.lstrip().startswith(CHECK_MARKER)
+
+
+def clean(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """A copy of `nb` as it is stored in git: outputs and counts only on check cells, no stray metadata."""
+    nb = copy.deepcopy(nb)
+    generated = nb.metadata.get(GENERATED_KEY)
+    nb.metadata = copy.deepcopy(NOTEBOOK_METADATA)
+    if generated:
+        nb.metadata[GENERATED_KEY] = generated
+    nb.nbformat, nb.nbformat_minor = 4, 5
+    for index, cell in enumerate(nb.cells):
+        cell.metadata = {}
+        cell.setdefault("id", f"cell-{index}")
+        if cell.cell_type != "code":
+            continue
+        if is_check_cell(cell) and cell.outputs and cell.execution_count is not None:
+            for output in cell.outputs:
+                if output.output_type != "stream":
+                    output.metadata = {}
+                if output.output_type == "execute_result":
+                    output.execution_count = cell.execution_count
+        else:
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+def problems(nb: nbformat.NotebookNode) -> list[str]:
+    """What in `nb` breaks the storage conventions (an empty list when it is clean)."""
+    found = []
+    if nb.metadata.get("kernelspec", {}).get("name") != "python3":
+        found.append("kernelspec is not python3 (JupyterLab would ask to select a kernel)")
+    extra = sorted(set(nb.metadata) - set(NOTEBOOK_METADATA) - {GENERATED_KEY})
+    if extra:
+        found.append(f"stray notebook metadata {extra}")
+    for i, cell in enumerate(nb.cells):
+        if cell.get("metadata"):
+            found.append(f"cell {i}: stray cell metadata {sorted(cell.metadata)}")
+        if cell.cell_type != "code":
+            continue
+        if is_check_cell(cell):
+            if cell.outputs and cell.execution_count is None:
+                found.append(f"cell {i}: check cell has outputs but no execution count (nbval: 'Unrun reference "
+                             "cell has outputs')")
+        elif cell.outputs or cell.execution_count is not None:
+            found.append(f"cell {i}: outputs or execution count stored on a cell nbval does not compare")
+    return found
+
+
+def execute(nb: nbformat.NotebookNode, cwd: str | os.PathLike, *, cell_timeout: int = 600,
+            allow_errors: bool = False, env: dict | None = None) -> nbformat.NotebookNode:
+    """Run `nb` top to bottom in a fresh python3 kernel started in `cwd`; return the executed copy."""
+    from nbclient import NotebookClient
+
+    nb = copy.deepcopy(nb)
+    client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=allow_errors,
+                            resources={"metadata": {"path": str(cwd)}})
+    old_env = os.environ.copy()
+    os.environ.update({"MPLBACKEND": "Agg", "TQDM_DISABLE": "1", **(env or {})})
+    try:
+        client.execute()
+    finally:
+        os.environ.clear()
+        os.environ.update(old_env)
+    return nb
+
+
+def refresh(path: str | os.PathLike, *, cell_timeout: int = 600) -> nbformat.NotebookNode:
+    """Maintainer tool for notebooks/ and solutions/: execute the notebook, keep only the check cells' outputs,
+    and write it back. Refuses learner notebooks (exercises/), which `exercises build` generates."""
+    path = Path(path)
+    if path.resolve().parent.name == "exercises":
+        raise ValueError(f"{path}: exercises/ is generated and holds learners' work; refresh the notebook in "
+                         "solutions/ and run `python -m aecourse exercises build`")
+    executed = execute(read(path), path.resolve().parent, cell_timeout=cell_timeout)
+    cleaned = clean(executed)
+    write_atomic(cleaned, path)
+    return cleaned

@@ -1,0 +1,82 @@
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from aecourse.cli import main
+
+
+def run(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "aecourse", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_check_reports_a_solved_notebook_and_never_writes_it(root, tmp_path):
+    notebook = tmp_path / "mine.ipynb"
+    shutil.copy(root / "solutions" / "00_warmup.ipynb", notebook)
+    before = notebook.read_bytes()
+    result = run("check", str(notebook), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "00.reconstruction_mse: 4/4 checks passed" in result.stdout
+    assert "1/1 exercises pass" in result.stdout
+    assert notebook.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.ipynb"]
+
+
+def test_check_says_not_attempted_for_the_handed_out_notebook(root, tmp_path):
+    result = run("check", str(root / "exercises" / "00_warmup.ipynb"), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "not attempted yet" in result.stdout and "0/1 exercises pass" in result.stdout
+
+
+def test_check_finds_a_renamed_function(root, tmp_path):
+    notebook = tmp_path / "renamed.ipynb"
+    text = (root / "solutions" / "00_warmup.ipynb").read_text()
+    notebook.write_text(text.replace("def reconstruction_mse(", "def my_mse(")
+                        .replace("check(\\\"00.reconstruction_mse\\\", reconstruction_mse)",
+                                 "check(\\\"00.reconstruction_mse\\\", my_mse)"))
+    result = run("check", str(notebook), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "no function called `reconstruction_mse`" in result.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["check", "nowhere.ipynb"], "no such notebook"),
+    (["notebooks", "lint", "nowhere.ipynb"], "no such notebook"),
+])
+def test_bad_paths_get_a_message_and_exit_code_2(tmp_path, capsys, monkeypatch, args, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(args) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_check_on_a_notebook_without_exercises_is_explained(root, tmp_path, capsys):
+    (tmp_path / "plain.ipynb").write_text((root / "notebooks" / "00_start_here.ipynb").read_text()
+                                          .replace("check(", "print("))
+    assert main(["check", str(tmp_path / "plain.ipynb")]) == 2
+    assert "no check cells" in capsys.readouterr().err
+
+
+def test_lint_passes_on_the_course_and_flags_a_dirty_notebook(root, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(root)
+    assert main(["notebooks", "lint"]) == 0
+    dirty = tmp_path / "dirty.ipynb"
+    dirty.write_text((root / "solutions" / "00_warmup.ipynb").read_text().replace('"python3"', '"julia"', 1))
+    assert main(["notebooks", "lint", str(dirty)]) == 1
+    assert "kernelspec is not python3" in capsys.readouterr().out
+    assert main(["notebooks", "clean", str(dirty)]) == 0
+    assert main(["notebooks", "lint", str(dirty)]) == 0
+
+
+def test_exercises_build_writes_into_the_given_folder(root, tmp_path, capsys):
+    assert main(["exercises", "build", "--solutions", str(root / "solutions"), "--exercises", str(tmp_path)]) == 0
+    assert (tmp_path / "00_warmup.ipynb").exists()
+    assert "wrote" in capsys.readouterr().out
+
+
+def test_refresh_refuses_learner_notebooks(root, tmp_path, capsys):
+    (tmp_path / "exercises").mkdir()
+    target = tmp_path / "exercises" / "x.ipynb"
+    shutil.copy(root / "exercises" / "00_warmup.ipynb", target)
+    assert main(["notebooks", "refresh", str(target)]) == 2
+    assert "exercises/ is generated" in capsys.readouterr().err
