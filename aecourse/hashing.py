@@ -1,0 +1,429 @@
+"""Binary codes as addresses: binarise, pack, and look items up in a hash table.
+
+A code of b bits is an address. A hash table maps each address to the items stored there, so a query
+costs a handful of lookups whatever the size of the database. Similar items are found by probing every
+address within Hamming distance r of the query's code, obtained by flipping up to r of its bits:
+
+    n_probes(b, r) = sum_{i=0..r} C(b, i)        e.g. b = 32, r = 2: 1 + 32 + 496 = 529 probes.
+
+Bits are packed 8 to a byte, most significant bit first (`np.packbits`, the layout faiss uses), so the
+Hamming distance between two packed codes is popcount(a XOR b) summed over bytes.
+
+`HashIndex` keeps the codes as unsigned integers sorted once; a batch of queries probes all of its flipped
+addresses at once with `np.searchsorted` (no Python loop per probe or per query), after a one-hash Bloom
+filter has ruled out most of the empty addresses. `linear_scan` is the
+brute-force alternative; `HashIndex.to_faiss` exports the codes to a faiss binary index.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+import os
+from functools import lru_cache
+
+import numpy as np
+import torch
+
+from .validation import _describe, check_data, check_positive_int
+
+MAX_KEY_BITS = 64          # HashIndex stores each code as one uint64 address
+MAX_PROBES = 1 << 22       # beyond ~4M probes per query a linear scan is the better tool
+_CHUNK = 1 << 21           # probes (or distance entries) handled per vectorised step, bounds memory
+
+_POPCOUNT8 = np.array([i.bit_count() for i in range(256)], dtype=np.uint8)
+
+
+def popcount(x: np.ndarray) -> np.ndarray:
+    """Number of set bits of each element of an unsigned integer array (same shape, uint8)."""
+    if hasattr(np, "bitwise_count"):       # numpy >= 2.0: a hardware popcount
+        return np.bitwise_count(x)
+    x = np.ascontiguousarray(x)
+    return _POPCOUNT8[x.view(np.uint8)].reshape(*x.shape, x.itemsize).sum(axis=-1, dtype=np.uint8)
+
+
+# --------------------------------------------------------------------------------------------- validation
+def _n_bytes(n_bits: int) -> int:
+    return (n_bits + 7) // 8
+
+
+def _check_bits(bits, name: str = "bits", n_bits: int | None = None) -> np.ndarray:
+    """Check an (n, b) array of 0/1 (uint8 or bool, numpy or torch) and return it as uint8 numpy."""
+    if isinstance(bits, torch.Tensor):
+        bits = bits.detach().cpu().numpy()
+    if not isinstance(bits, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy array of 0/1 bits of shape (n_items, n_bits), got {_describe(bits)}")
+    if np.issubdtype(bits.dtype, np.floating):
+        raise TypeError(f"{name}: expected bits of dtype uint8 or bool, got floating-point codes ({bits.dtype}): "
+                        f"turn them into bits first with binarize({name})")
+    if bits.dtype != np.bool_ and not np.issubdtype(bits.dtype, np.integer):
+        raise TypeError(f"{name}: expected bits of dtype uint8 or bool, got dtype {bits.dtype}")
+    if bits.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D array (n_items, n_bits), got shape {bits.shape}: "
+                         f"for a single code use {name}.reshape(1, -1)")
+    if n_bits is not None and bits.shape[1] != n_bits:
+        raise ValueError(f"{name}: expected {n_bits} bits per code, got {bits.shape[1]} (shape {bits.shape}): "
+                         "queries and database must use codes of the same length")
+    if bits.size and (bits.min() < 0 or bits.max() > 1):
+        raise ValueError(f"{name}: expected bits equal to 0 or 1, got values in [{bits.min()}, {bits.max()}]: "
+                         f"binarize float codes with binarize(codes); unpack packed codes with unpack_bits")
+    return bits.astype(np.uint8, copy=False)
+
+
+def _check_packed(packed, name: str = "packed", n_bits: int | None = None, n_bytes: int | None = None) -> np.ndarray:
+    """Check an (n, ceil(b/8)) uint8 array of packed codes whose padding bits are zero."""
+    if isinstance(packed, torch.Tensor):
+        packed = packed.detach().cpu().numpy()
+    if not isinstance(packed, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy uint8 array of packed codes, got {_describe(packed)}")
+    if packed.dtype != np.uint8:
+        hint = f"binarize float codes with binarize({name}), then pack_bits" \
+            if np.issubdtype(packed.dtype, np.floating) else "pack 0/1 bits with pack_bits(bits)"
+        raise TypeError(f"{name}: expected packed codes of dtype uint8, got dtype {packed.dtype}: {hint}")
+    if packed.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D array (n_items, n_bytes), got shape {packed.shape}: "
+                         f"for a single code use {name}.reshape(1, -1)")
+    if n_bits is not None:
+        n_bytes = _n_bytes(n_bits)
+    if n_bytes is not None and packed.shape[1] != n_bytes:
+        what = f"{n_bits}-bit codes packed into {n_bytes} bytes" if n_bits is not None else f"{n_bytes} bytes per code"
+        raise ValueError(f"{name}: expected {what}, got {packed.shape[1]} bytes per code (shape {packed.shape}): "
+                         "queries and database must use codes of the same length")
+    if n_bits is not None and n_bits % 8 and packed.size:
+        padding = np.uint8((1 << (8 - n_bits % 8)) - 1)
+        if np.any(packed[:, -1] & padding):
+            raise ValueError(f"{name}: the {8 - n_bits % 8} padding bits after bit {n_bits} must be 0, got set bits: "
+                             "pack the codes with pack_bits(bits), or check n_bits")
+    return packed
+
+
+def _check_radius(radius, n_bits: int) -> int:
+    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)):
+        raise TypeError(f"radius: expected an integer number of bits in [0, {n_bits}], got {_describe(radius)}")
+    if not 0 <= radius <= n_bits:
+        raise ValueError(f"radius: expected an integer in [0, {n_bits}] (the code has {n_bits} bits), got {radius}")
+    return int(radius)
+
+
+# ----------------------------------------------------------------------------------------- bits and bytes
+def binarize(codes, threshold: float = 0.5) -> np.ndarray:
+    """Round float codes to bits: 1 where code > threshold, else 0. Returns uint8 (n, b).
+
+    Use threshold 0.5 for sigmoid codes and 0 for projections of centred data (LSH, PCA sign, ITQ).
+    """
+    check_data(codes, "codes")
+    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating, np.integer)):
+        raise TypeError(f"threshold: expected a real number, got {_describe(threshold)}")
+    if isinstance(codes, torch.Tensor):
+        codes = codes.detach().cpu().numpy()
+    return (codes > threshold).astype(np.uint8)
+
+
+def pack_bits(bits) -> np.ndarray:
+    """Pack (n, b) 0/1 bits into (n, ceil(b/8)) uint8 bytes, first bit = most significant (like faiss)."""
+    return np.packbits(_check_bits(bits), axis=1)
+
+
+def unpack_bits(packed, n_bits: int) -> np.ndarray:
+    """Inverse of `pack_bits`: (n, ceil(b/8)) uint8 bytes back to (n, n_bits) 0/1 uint8 bits."""
+    n_bits = check_positive_int(n_bits, "n_bits")
+    packed = _check_packed(packed, "packed", n_bits)
+    return np.unpackbits(packed, axis=1, count=n_bits)
+
+
+def to_keys(packed, n_bits: int) -> np.ndarray:
+    """Packed codes of up to 64 bits as uint64 integers: bit j of the code has weight 2^(n_bits-1-j)."""
+    n_bits = check_positive_int(n_bits, "n_bits")
+    if n_bits > MAX_KEY_BITS:
+        raise ValueError(f"n_bits: integer addresses hold at most {MAX_KEY_BITS} bits, got {n_bits}")
+    packed = _check_packed(packed, "packed", n_bits)
+    return _keys(packed, n_bits)
+
+
+def _keys(packed: np.ndarray, n_bits: int) -> np.ndarray:
+    wide = np.zeros((len(packed), 8), dtype=np.uint8)
+    wide[:, :packed.shape[1]] = packed
+    return wide.view(">u8").ravel().astype(np.uint64) >> np.uint64(64 - n_bits)
+
+
+# ------------------------------------------------------------------------------------------ flip masks
+def n_probes(n_bits: int, radius: int) -> int:
+    """Addresses within Hamming distance `radius` of a b-bit code: sum_{i<=r} C(b, i)."""
+    n_bits = check_positive_int(n_bits, "n_bits")
+    radius = _check_radius(radius, n_bits)
+    return sum(math.comb(n_bits, i) for i in range(radius + 1))
+
+
+def _check_probes(n_bits: int, radius: int) -> int:
+    count = n_probes(n_bits, radius)
+    if count > MAX_PROBES:
+        raise ValueError(f"radius: a Hamming ball of radius {radius} around a {n_bits}-bit code has {count:,} "
+                         f"addresses, more than the {MAX_PROBES:,} this index probes per query: use a smaller "
+                         "radius, or linear_scan(query, db, radius), which is cheaper at that size")
+    return count
+
+
+@lru_cache(maxsize=32)
+def _flip_positions(n_bits: int, radius: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flattened positions of the flipped bits of every probe, and the probe each belongs to."""
+    positions, owners, start = [], [], 0
+    for i in range(radius + 1):
+        combos = np.fromiter(itertools.chain.from_iterable(itertools.combinations(range(n_bits), i)),
+                             dtype=np.int64, count=math.comb(n_bits, i) * i)
+        positions.append(combos)
+        owners.append(np.repeat(np.arange(start, start + math.comb(n_bits, i)), i))
+        start += math.comb(n_bits, i)
+    return np.concatenate(positions), np.concatenate(owners)
+
+
+def flip_masks(n_bits: int, radius: int) -> np.ndarray:
+    """Packed masks (n_probes, ceil(b/8)) whose XOR with a code gives every address within `radius`.
+
+    Order: no flip first, then all 1-bit flips, then 2-bit flips, ...; within a size, flipped positions
+    in lexicographic order (as `itertools.combinations`).
+    """
+    count = _check_probes(n_bits, radius)
+    positions, owners = _flip_positions(n_bits, radius)
+    bits = np.zeros((count, n_bits), dtype=np.uint8)
+    bits[owners, positions] = 1
+    return np.packbits(bits, axis=1)
+
+
+@lru_cache(maxsize=32)
+def _flip_keys(n_bits: int, radius: int) -> np.ndarray:
+    """The masks of `flip_masks` as uint64 integers (n_bits <= 64)."""
+    count = _check_probes(n_bits, radius)
+    positions, owners = _flip_positions(n_bits, radius)
+    keys = np.zeros(count, dtype=np.uint64)
+    np.bitwise_or.at(keys, owners, np.left_shift(np.uint64(1), (n_bits - 1 - positions).astype(np.uint64)))
+    keys.flags.writeable = False
+    return keys
+
+
+# ------------------------------------------------------------------------------------------ linear scan
+def _words(packed: np.ndarray) -> np.ndarray:
+    """Packed codes as (n, w) unsigned words, zero-padded: one uint8/16/32/64 word up to 8 bytes, else uint64s.
+
+    XOR + popcount then costs one operation per word instead of one per byte.
+    """
+    n_bytes = packed.shape[1]
+    width = 8 * ((n_bytes + 7) // 8) if n_bytes > 8 else 1 << (n_bytes - 1).bit_length()
+    wide = np.zeros((len(packed), width), dtype=np.uint8)
+    wide[:, :n_bytes] = packed
+    return wide.view(f"u{min(width, 8)}")
+
+
+def _distance_blocks(query_packed, db_packed):
+    """Check a query/database pair and yield their Hamming distances block by block of queries, (m, n) each."""
+    db_packed = _check_packed(db_packed, "db_packed")
+    query_packed = _check_packed(query_packed, "query_packed", n_bytes=db_packed.shape[1])
+    if len(db_packed) == 0:
+        raise ValueError("db_packed: the database is empty: add at least one code")
+    q, x = _words(query_packed), _words(db_packed)
+    step = max(1, _CHUNK // (len(x) * x.shape[1]))
+    for s in range(0, len(q), step):
+        dist = popcount(q[s:s + step, None, :] ^ x[None, :, :])
+        yield dist[:, :, 0] if x.shape[1] == 1 else dist.sum(axis=-1, dtype=np.int32)
+
+
+def _split_by(values: np.ndarray, owner: np.ndarray, n_groups: int) -> list[np.ndarray]:
+    """Values sorted by ascending owner (0..n_groups-1) -> one int64 array per owner (empty where none)."""
+    bounds = np.searchsorted(owner, np.arange(n_groups + 1)).tolist()
+    values = values.astype(np.int64, copy=False)
+    return [values[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+def hamming_distance(query_packed, db_packed) -> np.ndarray:
+    """Hamming distances (nq, n) between packed codes: popcount(q XOR x) summed over the bytes."""
+    blocks = [dist.astype(np.int32) for dist in _distance_blocks(query_packed, db_packed)]
+    return np.concatenate(blocks) if blocks else np.zeros((0, len(db_packed)), dtype=np.int32)
+
+
+def linear_scan(query_packed, db_packed, radius: int) -> list[np.ndarray]:
+    """Ids of the database codes within Hamming distance <= radius of each query, by scanning them all.
+
+    Returns one sorted int64 array per query. Cost: n XOR + popcount per query, whatever the radius.
+    The radius may be up to 8 * n_bytes (the padding bits of packed codes are 0 and never differ).
+    """
+    _check_radius(radius, 8 * _check_packed(db_packed, "db_packed").shape[1])
+    result = []
+    for dist in _distance_blocks(query_packed, db_packed):
+        flat = np.flatnonzero(dist <= radius)                            # row-major: query, then item id
+        rows, ids = np.divmod(flat, dist.shape[1])
+        result.extend(_split_by(ids, rows, len(dist)))
+    return result
+
+
+# ---------------------------------------------------------------------------------------------- the index
+class HashIndex:
+    """A hash table from b-bit binary codes (b <= 64) to the ids of the items that have them.
+
+    >>> index = HashIndex(32, bits_db)          # or HashIndex(32).add(bits_db); packed codes work too
+    >>> index.lookup(bits_query, radius=2)      # one sorted int64 array of item ids per query
+
+    Item ids are the positions of the codes in the order they were added. Internally the codes are uint64
+    addresses sorted once; a lookup XORs each query address with all flip masks and finds the occupied
+    addresses with one `np.searchsorted` over the whole batch.
+    """
+
+    def __init__(self, n_bits: int, codes=None):
+        n_bits = check_positive_int(n_bits, "n_bits")
+        if n_bits > MAX_KEY_BITS:
+            raise ValueError(f"n_bits: HashIndex stores codes of at most {MAX_KEY_BITS} bits as integer addresses, "
+                             f"got {n_bits}: use linear_scan for longer codes, or hash on their first 64 bits")
+        self.n_bits = n_bits
+        self.n_bytes = _n_bytes(n_bits)
+        self._codes = np.zeros((0, self.n_bytes), dtype=np.uint8)
+        self._build()
+        if codes is not None:
+            self.add(codes)
+
+    def _as_packed(self, codes, name: str) -> np.ndarray:
+        """Accept (n, n_bits) 0/1 bits or (n, ceil(n_bits/8)) packed bytes; return packed bytes."""
+        arr = codes.detach().cpu().numpy() if isinstance(codes, torch.Tensor) else codes
+        if isinstance(arr, np.ndarray) and arr.ndim == 2 and arr.shape[1] == self.n_bits and not (
+                self.n_bits == self.n_bytes and arr.dtype == np.uint8 and arr.size and arr.max() > 1):
+            return np.packbits(_check_bits(arr, name, self.n_bits), axis=1)   # (1-bit codes: 0/1 bits, else packed)
+        if isinstance(arr, np.ndarray) and arr.ndim == 2 and arr.shape[1] != self.n_bytes:
+            raise ValueError(f"{name}: expected {self.n_bits}-bit codes, as (n, {self.n_bits}) 0/1 bits or "
+                             f"(n, {self.n_bytes}) packed bytes, got shape {arr.shape}: the index was built "
+                             f"for {self.n_bits} bits; queries and database must use the same code length")
+        return _check_packed(arr, name, self.n_bits)
+
+    def _build(self) -> None:
+        keys = _keys(self._codes, self.n_bits)
+        self._order = np.argsort(keys, kind="stable")                     # ids grouped by address, ascending
+        sorted_keys = keys[self._order]
+        first = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(keys) else np.zeros(0, int)
+        self._addresses = sorted_keys[first]                              # occupied addresses, ascending
+        self._starts = np.r_[first, len(keys)].astype(np.int64)           # bucket i: _order[starts[i]:starts[i+1]]
+        # A one-hash Bloom filter: most probed addresses are empty, and one table read rules them out
+        # before the (slower) binary search. About 16 slots per address: ~6% of empty probes get through.
+        self._filter_bits = int(np.clip((16 * len(self._addresses)).bit_length(), 10, 25))
+        self._filter = np.zeros(1 << self._filter_bits, dtype=bool)
+        self._filter[_scramble(self._addresses, self._filter_bits)] = True
+
+    def add(self, codes) -> HashIndex:
+        """Append codes ((n, n_bits) 0/1 bits or packed bytes); their ids continue after the current ones."""
+        packed = self._as_packed(codes, "codes")
+        self._codes = np.concatenate([self._codes, packed])
+        self._build()
+        return self
+
+    def __len__(self) -> int:
+        return len(self._codes)
+
+    def __repr__(self) -> str:
+        return f"HashIndex({self.n_bits} bits, {len(self)} items at {self.n_addresses} addresses)"
+
+    @property
+    def codes(self) -> np.ndarray:
+        """The stored packed codes, row i = item i (a read-only view)."""
+        view = self._codes.view()
+        view.flags.writeable = False
+        return view
+
+    @property
+    def n_addresses(self) -> int:
+        """Number of distinct occupied addresses (buckets)."""
+        return len(self._addresses)
+
+    def bucket_sizes(self) -> np.ndarray:
+        """Items per occupied address, in ascending address order."""
+        return np.diff(self._starts)
+
+    def lookup(self, query, radius: int = 0) -> list[np.ndarray]:
+        """Ids of the items within Hamming distance <= radius of each query, as sorted int64 arrays.
+
+        radius = 0 is the exact-address lookup. Cost per query: n_probes(b, r) binary searches over the
+        occupied addresses, plus the size of the answer.
+        """
+        if len(self) == 0:
+            raise ValueError("lookup: the index is empty: add codes first with index.add(bits)")
+        packed = self._as_packed(query, "query")
+        radius = _check_radius(radius, self.n_bits)
+        masks = _flip_keys(self.n_bits, radius)
+        query_keys = _keys(packed, self.n_bits)
+        step = max(1, _CHUNK // len(masks))
+        result = []
+        for s in range(0, len(query_keys), step):
+            result.extend(self._probe(query_keys[s:s + step], masks))
+        return result
+
+    def _probe(self, query_keys: np.ndarray, masks: np.ndarray) -> list[np.ndarray]:
+        probes = (query_keys[:, None] ^ masks[None, :]).ravel()           # all probed addresses, query-major
+        maybe = np.flatnonzero(self._filter[_scramble(probes, self._filter_bits)])
+        slot = np.searchsorted(self._addresses, probes[maybe])
+        np.minimum(slot, len(self._addresses) - 1, out=slot)
+        hit = self._addresses[slot] == probes[maybe]
+        bucket = slot[hit]
+        owner = maybe[hit] // len(masks)                                  # query of each hit, ascending
+        start, count = self._starts[bucket], self._starts[bucket + 1] - self._starts[bucket]
+        # expand each hit bucket into the positions start, start+1, ..., start+count-1 of _order
+        total = int(count.sum())
+        offset = np.repeat(start - (np.cumsum(count) - count), count) + np.arange(total)
+        ids = self._order[offset]
+        owner = np.repeat(owner, count)
+        ids = np.sort(owner * len(self) + ids) - owner * len(self) if total else ids  # sort ids within each query
+        return _split_by(ids, owner, len(query_keys))
+
+    # ------------------------------------------------------------------------------------- persistence
+    def save(self, path) -> None:
+        """Write the index to an .npz file (n_bits and the packed codes; the table is rebuilt on load)."""
+        with open(path, "wb") as file:                                    # a file object: no ".npz" appended
+            np.savez(file, n_bits=np.int64(self.n_bits), codes=self._codes, format=np.str_("aecourse.HashIndex/1"))
+
+    @classmethod
+    def load(cls, path) -> HashIndex:
+        """Read an index written by `save`."""
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"path: no index file at {path!r}: write one with index.save(path)")
+        with np.load(path, allow_pickle=False) as data:
+            if set(data.files) != {"n_bits", "codes", "format"} or str(data["format"]) != "aecourse.HashIndex/1":
+                raise ValueError(f"path: {path!r} is not a file written by HashIndex.save (found arrays {data.files})")
+            return cls(int(data["n_bits"]), data["codes"])
+
+    # ------------------------------------------------------------------------------------------- faiss
+    def to_faiss(self, kind: str = "hash", radius: int = 0):
+        """Export the codes to a faiss binary index, for collections beyond what the course needs.
+
+        kind="hash": `faiss.IndexBinaryHash` probing `nflip = radius` flipped bits; kind="flat":
+        `faiss.IndexBinaryFlat` (popcount scan). Codes are zero-padded to whole bytes (faiss needs d % 8 == 0).
+        faiss's range radius is strict: `faiss_lookup(index, query, r)` calls range_search with r + 1.
+        """
+        faiss = _import_faiss()
+        if kind not in ("hash", "flat"):
+            raise ValueError(f"kind: expected 'hash' or 'flat', got {kind!r}")
+        radius = _check_radius(radius, self.n_bits)
+        d = 8 * self.n_bytes
+        if kind == "flat":
+            index = faiss.IndexBinaryFlat(d)
+        else:
+            index = faiss.IndexBinaryHash(d, min(d, MAX_KEY_BITS - 1))   # faiss hashes on < 64 bits
+            index.nflip = radius
+        index.add(np.ascontiguousarray(self._codes))
+        return index
+
+
+def _scramble(keys: np.ndarray, bits: int) -> np.ndarray:
+    """Fibonacci hashing: the top `bits` bits of key * 2^64/golden ratio (mod 2^64), as table slots."""
+    return ((keys * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits)).astype(np.intp)
+
+
+def _import_faiss():
+    try:
+        import faiss
+    except ImportError as error:
+        raise ImportError("faiss is not installed: install it with `pip install faiss-cpu` "
+                          "(or `pip install -e .[dev]`); HashIndex and linear_scan work without it") from error
+    return faiss
+
+
+def faiss_lookup(faiss_index, query_packed, radius: int) -> list[np.ndarray]:
+    """Ids within Hamming distance <= radius from a faiss binary index, as sorted int64 arrays per query.
+
+    faiss's `range_search(q, R)` returns distances strictly below R, so this asks for R = radius + 1.
+    """
+    query_packed = _check_packed(query_packed, "query_packed", n_bytes=faiss_index.code_size)
+    radius = _check_radius(radius, 8 * faiss_index.code_size)
+    lims, _, ids = faiss_index.range_search(np.ascontiguousarray(query_packed), radius + 1)
+    return [np.sort(ids[lims[i]:lims[i + 1]]).astype(np.int64) for i in range(len(query_packed))]
