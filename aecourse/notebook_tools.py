@@ -98,13 +98,7 @@ def execute(nb: nbformat.NotebookNode, cwd: str | os.PathLike, *, cell_timeout: 
     nb = copy.deepcopy(nb)
     client = NotebookClient(nb, timeout=cell_timeout, kernel_name="python3", allow_errors=allow_errors,
                             resources={"metadata": {"path": str(cwd)}})
-    old_env = os.environ.copy()
-    os.environ.update({"MPLBACKEND": "Agg", "TQDM_DISABLE": "1", **(env or {})})
-    try:
-        client.execute()
-    finally:
-        os.environ.clear()
-        os.environ.update(old_env)
+    client.execute(env={**os.environ, "MPLBACKEND": "Agg", "TQDM_DISABLE": "1", **(env or {})})
     return nb
 
 

@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from aecourse.checks import (ERROR, FAILED, NOT_ATTEMPTED, PASSED, all_exercises, check, get_exercise,
@@ -33,6 +34,7 @@ def test_a_right_answer_passes_every_case(capsys):
     assert out.startswith("00.reconstruction_mse: 4/4 checks passed (all passed, well done)")
 
 
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad")
 def test_each_wrong_warmup_answer_is_caught_by_the_case_meant_for_it():
     for description, (fn, case_name) in WRONG_WARMUP.items():
         report = run_checks("00.reconstruction_mse", fn)
