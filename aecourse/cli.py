@@ -2,6 +2,7 @@
 
     aecourse exercises build [--force]     regenerate exercises/ from solutions/
     aecourse check NOTEBOOK                run your exercise notebook on a copy and see which exercises pass
+    aecourse grade SUBMISSIONS --assignment NAME   (instructors) gradebook CSV and feedback per student
     aecourse notebooks refresh NOTEBOOK..  (maintainers) execute and store only the check cells' outputs
     aecourse notebooks clean NOTEBOOK..    (maintainers) strip outputs and metadata nbval does not compare
     aecourse notebooks lint [NOTEBOOK..]   report notebooks that break the storage conventions
@@ -34,6 +35,12 @@ def cmd_check(args) -> int:
     passed = sum(r.all_passed for r in reports.values())
     print(f"\n{passed}/{len(reports)} exercises pass in {args.notebook}")
     return 0 if passed == len(reports) else 1
+
+
+def cmd_grade(args) -> int:
+    from .grading import run_cli
+
+    return run_cli(args)
 
 
 def cmd_notebooks(args) -> int:
@@ -69,6 +76,16 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("notebook")
     check.add_argument("--timeout", type=int, default=300, help="seconds allowed per cell (default 300)")
     check.set_defaults(run=cmd_check)
+
+    grade = sub.add_parser("grade", help="(instructors) grade a class's notebooks: gradebook CSV and feedback")
+    grade.add_argument("submissions", help="folder with STUDENT.ipynb files, or STUDENT/NAME/NAME.ipynb (nbgrader)")
+    grade.add_argument("--assignment", required=True, help="the notebook's name without .ipynb, e.g. 00_warmup")
+    grade.add_argument("--out", help="where to write gradebook.csv and feedback/ (default grades/ASSIGNMENT)")
+    grade.add_argument("--jobs", type=int, default=1, help="notebooks graded at the same time (default 1)")
+    grade.add_argument("--cell-timeout", type=float, default=120, help="seconds allowed per cell (default 120)")
+    grade.add_argument("--total-timeout", type=float, default=600, help="seconds per notebook (default 600)")
+    grade.add_argument("--solutions", default="solutions", help="folder of the solutions notebooks")
+    grade.set_defaults(run=cmd_grade)
 
     nbs = sub.add_parser("notebooks", help="maintainer tools for the course's notebooks")
     nbs.add_argument("action", choices=["refresh", "clean", "lint"])
