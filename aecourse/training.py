@@ -101,7 +101,7 @@ def fit(model: nn.Module, x, *, epochs: int = 50, batch_size: int = 64, lr: floa
     for epoch in range(epochs):
         model.train()
         order = torch.randperm(n, generator=generator).to(device)
-        sums = np.zeros(3)
+        sums = torch.zeros(3, device=device)
         for step in range(steps):
             batch = data[order[step * batch_size:(step + 1) * batch_size]]
             x_in = corrupt(batch, generator) if corrupt is not None else batch
@@ -109,13 +109,13 @@ def fit(model: nn.Module, x, *, epochs: int = 50, batch_size: int = 64, lr: floa
                 x_in = x_in.detach().requires_grad_(True)
             h = model.encode(x_in)
             reconstruction = loss_fn(model.decode(h), batch)
-            omega = sum((p(model, x_in, h) for p in penalties), torch.zeros((), device=device))
-            total = reconstruction + omega
+            omega = sum(p(model, x_in, h) for p in penalties) if penalties else torch.zeros((), device=device)
+            total = reconstruction + omega if penalties else reconstruction
             opt.zero_grad(set_to_none=True)
             total.backward()
             opt.step()
-            sums += [total.item(), reconstruction.item(), omega.item()]
-        for key, value in zip(("loss", "reconstruction", "penalty"), sums / steps):
+            sums += torch.stack([total.detach(), reconstruction.detach(), omega.detach()])
+        for key, value in zip(("loss", "reconstruction", "penalty"), (sums / steps).tolist()):
             getattr(history, key).append(float(value))
         if val is not None:
             model.eval()
