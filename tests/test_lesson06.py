@@ -1,0 +1,157 @@
+"""Lesson 06 (semantic hashing): the retrieval claims of notebook 06b, and the exercise checkers, which must
+pass the solutions and catch plausible wrong answers."""
+import itertools
+
+import numpy as np
+import pytest
+
+from aecourse.baselines import ITQ, LSH
+from aecourse.checks import run_checks
+from aecourse.corpus import synthetic_corpus
+from aecourse.data import load_digits
+from aecourse.retrieval import mean_average_precision, precision_at_k
+from aecourse.semantic_hashing import Recipe, hash_bits, train_hashing_autoencoder
+
+# ------------------------------------------------------------------------------------------ lesson claims
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits()
+
+
+def scores(q, d, yq, yd):
+    return precision_at_k(q, d, yq, yd, 100), mean_average_precision(q, d, yq, yd)
+
+
+@pytest.mark.parametrize("n_bits", [16, 32])
+def test_hashing_ae_beats_itq_and_lsh(digits, n_bits):
+    model, _ = train_hashing_autoencoder(digits.x_train, n_bits, seed=0)
+    ae = scores(hash_bits(model, digits.x_test), hash_bits(model, digits.x_train), digits.y_test, digits.y_train)
+    for method in (ITQ(n_bits, seed=0), LSH(n_bits, seed=0)):
+        method.fit(digits.x_train)
+        base = scores(method.transform(digits.x_test), method.transform(digits.x_train), digits.y_test,
+                      digits.y_train)
+        assert ae[0] > base[0] + 0.02 and ae[1] > base[1] + 0.02, (type(method).__name__, ae, base)
+
+
+def test_hashing_ae_beats_lsh_on_documents():
+    corpus = synthetic_corpus()
+    recipe = Recipe(neighbours=1, decoder_hidden=(256,))      # the digits' recipe collapses on sparse counts
+    model, _ = train_hashing_autoencoder(corpus.x_train, 16, seed=0, epochs=100, recipe=recipe)
+    ae = scores(hash_bits(model, corpus.x_test), hash_bits(model, corpus.x_train), corpus.y_test, corpus.y_train)
+    lsh = LSH(16, seed=0).fit(corpus.x_train)
+    base = scores(lsh.transform(corpus.x_test), lsh.transform(corpus.x_train), corpus.y_test, corpus.y_train)
+    assert ae[0] > base[0] and ae[1] > base[1]
+
+
+# ------------------------------------------------------------------------------------------ exercise checkers
+
+def linear_noise(epoch, epochs, final, end):
+    return final * min(epoch / max(epochs - 1, 1) / end, 1.0)
+
+
+def linear_noise_unclipped(epoch, epochs, final, end):
+    return final * epoch / max(epochs - 1, 1) / end
+
+
+def linear_noise_by_epochs(epoch, epochs, final, end):
+    return final * min(epoch / epochs / end, 1.0)
+
+
+def binarize_and_pack(codes):
+    return np.packbits((codes > 0.5).astype(np.uint8), axis=1)
+
+
+def pack_without_rounding_at_half(codes):
+    return np.packbits((codes > 0).astype(np.uint8), axis=1)
+
+
+def pack_little_endian(codes):
+    return np.packbits((codes > 0.5).astype(np.uint8), axis=1, bitorder="little")
+
+
+def flip_masks_bits(n_bits, radius):
+    rows = [np.isin(np.arange(n_bits), c).astype(np.uint8)
+            for i in range(radius + 1) for c in itertools.combinations(range(n_bits), i)]
+    return np.array(rows).reshape(-1, n_bits)
+
+
+def flip_masks_exactly_r(n_bits, radius):
+    rows = [np.isin(np.arange(n_bits), c).astype(np.uint8) for c in itertools.combinations(range(n_bits), radius)]
+    return np.array(rows).reshape(-1, n_bits)
+
+
+def flip_masks_permutations(n_bits, radius):
+    rows = [np.isin(np.arange(n_bits), c).astype(np.uint8)
+            for i in range(radius + 1) for c in itertools.permutations(range(n_bits), i)]
+    return np.array(rows).reshape(-1, n_bits)
+
+
+def hash_lookup(table, query, n_bits, radius):
+    found = []
+    for i in range(radius + 1):
+        for c in itertools.combinations(range(n_bits), i):
+            found += table.get(query ^ sum(1 << p for p in c), [])
+    return sorted(found)
+
+
+def hash_lookup_exact_radius(table, query, n_bits, radius):
+    found = []
+    for c in itertools.combinations(range(n_bits), radius):
+        found += table.get(query ^ sum(1 << p for p in c), [])
+    return sorted(found)
+
+
+def hash_lookup_or_instead_of_xor(table, query, n_bits, radius):
+    found = []
+    for i in range(radius + 1):
+        for c in itertools.combinations(range(n_bits), i):
+            found += table.get(query | sum(1 << p for p in c), [])
+    return sorted(set(found))
+
+
+def precision_at_k_ok(qb, db, ql, dl, k):
+    d = (qb[:, None, :] != db[None, :, :]).sum(2)
+    return float((dl[np.argsort(d, axis=1, kind="stable")[:, :k]] == ql[:, None]).mean())
+
+
+def precision_at_k_farthest(qb, db, ql, dl, k):
+    d = (qb[:, None, :] != db[None, :, :]).sum(2)
+    return float((dl[np.argsort(-d, axis=1, kind="stable")[:, :k]] == ql[:, None]).mean())
+
+
+def precision_at_k_similarity_by_matches(qb, db, ql, dl, k):
+    d = (qb[:, None, :] & db[None, :, :]).sum(2)           # counts shared ones, not Hamming distance
+    return float((dl[np.argsort(-d, axis=1, kind="stable")[:, :k]] == ql[:, None]).mean())
+
+
+def precision_at_k_per_query(qb, db, ql, dl, k):
+    d = (qb[:, None, :] != db[None, :, :]).sum(2)
+    return (dl[np.argsort(d, axis=1, kind="stable")[:, :k]] == ql[:, None]).mean(1)
+
+
+def not_attempted(*args):
+    raise NotImplementedError()
+
+
+RIGHT = {"06.linear_noise": linear_noise, "06.binarize_and_pack": binarize_and_pack,
+         "06.flip_masks": flip_masks_bits, "06.hash_lookup": hash_lookup, "06.precision_at_k": precision_at_k_ok}
+WRONG = [("06.linear_noise", linear_noise_unclipped), ("06.linear_noise", linear_noise_by_epochs),
+         ("06.binarize_and_pack", pack_without_rounding_at_half), ("06.binarize_and_pack", pack_little_endian),
+         ("06.flip_masks", flip_masks_exactly_r), ("06.flip_masks", flip_masks_permutations),
+         ("06.hash_lookup", hash_lookup_exact_radius), ("06.hash_lookup", hash_lookup_or_instead_of_xor),
+         ("06.precision_at_k", precision_at_k_farthest), ("06.precision_at_k", precision_at_k_similarity_by_matches),
+         ("06.precision_at_k", precision_at_k_per_query)]
+
+
+@pytest.mark.parametrize("exercise_id", sorted(RIGHT))
+def test_checker_passes_a_right_answer_and_reports_a_stub(exercise_id):
+    assert run_checks(exercise_id, RIGHT[exercise_id]).all_passed
+    assert not run_checks(exercise_id, not_attempted).attempted
+
+
+@pytest.mark.parametrize("exercise_id, wrong", WRONG, ids=[w.__name__ for _, w in WRONG])
+def test_checker_catches_a_wrong_answer(exercise_id, wrong):
+    report = run_checks(exercise_id, wrong)
+    assert report.attempted and not report.all_passed
+    assert any(c.message for c in report.cases if c.status != "passed")
