@@ -30,3 +30,9 @@ notebooks: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check aecourse tests benchmarks
 	$(BIN)/python -m aecourse notebooks lint
+
+course: $(STAMP)
+	$(BIN)/python -m aecourse.render
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run_all.py

@@ -52,7 +52,8 @@ class Autoencoder(nn.Module):
     def _check_input(self, x: torch.Tensor) -> torch.Tensor:
         """Rank, width and dtype always; finiteness only in eval mode, since `fit` checks its data once."""
         if not isinstance(x, torch.Tensor):
-            raise TypeError(f"expected a torch tensor, got {type(x).__name__}: use torch.as_tensor(x, dtype=torch.float32)")
+            raise TypeError(f"expected a torch tensor, got {type(x).__name__}: "
+                            "use torch.as_tensor(x, dtype=torch.float32)")
         if self.training and x.ndim == 2 and x.is_floating_point() and x.shape[1] == self.n_inputs:
             return x
         return check_data(x, "x", n_features=self.n_inputs, allow_empty=True)

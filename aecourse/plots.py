@@ -18,7 +18,8 @@ def _numpy(x) -> np.ndarray:
     return x.detach().cpu().numpy() if not isinstance(x, np.ndarray) and hasattr(x, "detach") else x
 
 
-def image_grid(images, image_shape: tuple[int, int] = (8, 8), n_cols: int = 10, *, row_titles: Sequence[str] | None = None,
+def image_grid(images, image_shape: tuple[int, int] = (8, 8), n_cols: int = 10, *,
+               row_titles: Sequence[str] | None = None,
                titles: Sequence[str] | None = None, symmetric: bool = False, cmap: str | None = None,
                scale: float = 0.9, fig=None):
     """Show each row of `images` (n, h*w) as an h x w picture, `n_cols` per row; return the Figure.

@@ -199,7 +199,8 @@ def train_hashing_autoencoder(x, n_bits: int, schedule: Callable[[int, int], flo
 
     `schedule(epoch, epochs) -> sigma` (default `noise_schedule("linear", 8.0)`), `fixed_noise=True` for the
     original's fixed per-item noise; `callbacks` (e.g. a `CodeRecorder`) see each epoch's codes before the
-    noise level moves on, and a callback's `start(model)` method, if any, is called before training. `recipe.neighbours=1` and `recipe.balance=0` give the plain noisy-sigmoid AE.
+    noise level moves on, and a callback's `start(model)` method, if any, is called before training.
+    `recipe.neighbours=1` and `recipe.balance=0` give the plain noisy-sigmoid AE.
 
     >>> model, history = train_hashing_autoencoder(digits.x_train, 16)
     >>> bits = binarize(encode(model, digits.x_test))

@@ -101,8 +101,8 @@ def test_right_answers_pass():
     ("03.jacobian_frobenius_sq", autograd_mixed, "do not mix examples"),
     ("03.jacobian_frobenius_sq", lambda enc, x: autograd_right(enc, x).sqrt(), "||W||_F^2"),
     ("03.compare_contractive", lambda enc, x: 0.0, "comparison must say so"),
-    ("03.compare_contractive", lambda enc, x: (closed_right(enc(x), enc[0].weight) - autograd_right(enc, x)).abs().max(),
-     "|autograd|"),
+    ("03.compare_contractive",
+     lambda enc, x: (closed_right(enc(x), enc[0].weight) - autograd_right(enc, x)).abs().max(), "|autograd|"),
 ])
 def test_wrong_answers_are_caught(exercise_id, wrong, hint):
     report = run_checks(exercise_id, wrong)
