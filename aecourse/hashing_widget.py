@@ -130,7 +130,9 @@ class HashingExplorer:
 
     def show(self, index: int | None = None) -> None:
         """Redraw the view for recorded epoch `index` (default: the `epoch` slider's value)."""
-        from IPython.display import display
+        import io
+
+        from IPython.display import Image, display
 
         if not self.snapshots:
             return
@@ -139,7 +141,9 @@ class HashingExplorer:
         self.status.value = self.status_text(index)
         with self.output:
             self.output.clear_output(wait=True)
-            display(self.figure(index))
+            png = io.BytesIO()                 # a PNG shows under any matplotlib backend, inline or not
+            self.figure(index).savefig(png, format="png", dpi=90)
+            display(Image(png.getvalue()))
 
     def display(self) -> None:
         from IPython.display import display
