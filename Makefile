@@ -5,19 +5,28 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.aecourse-installed
+DEV_STAMP := $(VENV)/.aecourse-dev-installed
+# JupyterLab refuses to run as root (containers, CI) unless told it may.
+ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 
-.PHONY: lab test exercises notebooks lint course bench clean
+.PHONY: lab test exercises notebooks lint course bench
 
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade --quiet pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
 	touch $(STAMP)
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/00_start_here.ipynb
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(DEV_STAMP) $(STAMP)
 
-test: $(STAMP)
+lab: $(STAMP)
+	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb
+
+test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
 
 exercises: $(STAMP)
@@ -27,12 +36,12 @@ notebooks: $(STAMP)
 	$(BIN)/python -m aecourse notebooks refresh notebooks/*.ipynb solutions/*.ipynb
 	$(BIN)/python -m aecourse exercises build
 
-lint: $(STAMP)
+lint: $(DEV_STAMP)
 	$(BIN)/ruff check aecourse tests benchmarks
 	$(BIN)/python -m aecourse notebooks lint
 
 course: $(STAMP)
 	$(BIN)/python -m aecourse.render
 
-bench: $(STAMP)
+bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run_all.py
