@@ -137,16 +137,18 @@ def _progress_bar(epochs: int, enabled: bool):
 
 
 @torch.no_grad()
+def _apply_in_batches(step: Callable, model: nn.Module, x, batch_size: int) -> np.ndarray:
+    """`step(batch)` over `x` in batches, in eval mode on the model's device, gathered as one numpy array."""
+    model.eval()
+    data = as_tensor(x, "x", model_device(model), getattr(model, "n_inputs", None))
+    return torch.cat([step(data[i:i + batch_size]) for i in range(0, len(data), batch_size)]).cpu().numpy()
+
+
 def encode(model: nn.Module, x, batch_size: int = 4096) -> np.ndarray:
     """The codes h = f(x) as a numpy array, computed in eval mode on the model's device."""
-    model.eval()
-    data = as_tensor(x, "x", model_device(model), getattr(model, "n_inputs", None))
-    return torch.cat([model.encode(data[i:i + batch_size]) for i in range(0, len(data), batch_size)]).cpu().numpy()
+    return _apply_in_batches(model.encode, model, x, batch_size)
 
 
-@torch.no_grad()
 def reconstruct(model: nn.Module, x, batch_size: int = 4096) -> np.ndarray:
     """The reconstructions r = g(f(x)) as a numpy array, computed in eval mode on the model's device."""
-    model.eval()
-    data = as_tensor(x, "x", model_device(model), getattr(model, "n_inputs", None))
-    return torch.cat([model(data[i:i + batch_size]) for i in range(0, len(data), batch_size)]).cpu().numpy()
+    return _apply_in_batches(model, model, x, batch_size)
