@@ -41,7 +41,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/python -m aecourse notebooks lint
 
 course: $(STAMP)
-	$(BIN)/python -m aecourse.render
+	$(BIN)/python -m aecourse.course.render
 
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run_all.py

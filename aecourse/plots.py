@@ -116,3 +116,15 @@ def error_curve(sizes: Sequence[int], errors: Mapping[str, Sequence[float]], *, 
     ax.legend(frameon=False)
     ax.grid(alpha=0.3)
     return ax
+
+
+def plot_vector_field(points, field, data=None, ax=None, title: str = "", color: str = "C0"):
+    """Arrows `field` at `points` (e.g. r(x) - x on a grid), over an optional scatter of the data (lesson 04)."""
+    import matplotlib.pyplot as plt
+    ax = ax or plt.subplots(figsize=(4, 4))[1]
+    if data is not None:
+        ax.scatter(data[:, 0], data[:, 1], s=3, c="0.7")
+    ax.quiver(points[:, 0], points[:, 1], field[:, 0], field[:, 1], color=color, angles="xy")
+    ax.set_aspect("equal")
+    ax.set_title(title)
+    return ax

@@ -16,7 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from .hashing import _check_bits, _check_radius, hamming_distance
+from .bits import _check_bits, _check_radius, hamming_distance
 from .validation import _describe, check_data, check_positive_int
 
 

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .codes import NoiseScheduler, NoisySigmoid, noise_schedule
 from .models import Autoencoder, mlp
+from .noisy_codes import NoiseScheduler, NoisySigmoid, noise_schedule
 from .training import History, as_tensor, encode, fit, model_device
 from .validation import check_data, check_number, check_positive_int
 
@@ -228,7 +228,7 @@ def train_hashing_autoencoder(x, n_bits: int, schedule: Callable[[int, int], flo
 
 def hash_bits(model: nn.Module, x) -> np.ndarray:
     """The items' binary addresses: the codes (no noise) rounded at 1/2, uint8 (n_items, n_bits)."""
-    from .hashing import binarize
+    from .bits import binarize
     return binarize(encode(model, x))
 
 

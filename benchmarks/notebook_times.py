@@ -1,7 +1,7 @@
 """Course run time: every notebook in notebooks/ and solutions/ executed headless on the CPU, seconds each.
 
 Each notebook is copied into a fresh temporary folder and run top to bottom there in a new python3 kernel with
-`aecourse.notebook_tools.execute` (AECOURSE_DEVICE=cpu, no GPU visible, Agg plots, no progress bars), so the
+`aecourse.course.notebooks.execute` (AECOURSE_DEVICE=cpu, no GPU visible, Agg plots, no progress bars), so the
 sources are never touched. Seconds include starting the kernel; the first row times an empty notebook, the part
 of every row that is kernel start-up. exercises/ is not timed: it is generated from solutions/ with the answers
 removed. Targets: each notebook about a minute or less on 2 cores, the whole course under 6 minutes.
@@ -37,7 +37,7 @@ def run_copy(path: Path, timeout: int) -> tuple[float, float, int, str]:
     """(wall seconds, kernel CPU seconds, number of code cells, status) of executing a copy of `path`."""
     from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-    from aecourse.notebook_tools import execute, read
+    from aecourse.course.notebooks import execute, read
 
     with tempfile.TemporaryDirectory(prefix="aecourse-bench-") as tmp:
         copy = Path(tmp) / path.name

@@ -21,7 +21,7 @@ TARGET_N, TARGET_RADIUS, TARGET_SCAN_SPEEDUP = 10**6, 2, 10
 
 def clustered_codes(n: int, centres: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """n packed codes, each a random centre with every bit flipped with probability FLIP."""
-    from aecourse.hashing import pack_bits
+    from aecourse.bits import pack_bits
     bits = centres[rng.integers(0, len(centres), n)] ^ (rng.random((n, N_BITS)) < FLIP).astype(np.uint8)
     return pack_bits(bits)
 
@@ -41,7 +41,8 @@ def main(argv=None) -> int:
     args = parse_args(__doc__.splitlines()[0], argv, extra=extra_options)
     import faiss
 
-    from aecourse.hashing import HashIndex, faiss_lookup, linear_scan
+    from aecourse.bits import linear_scan
+    from aecourse.hash_index import HashIndex, faiss_lookup
 
     faiss.omp_set_num_threads(args.faiss_threads)
     sizes = [10**3, 10**4] if args.quick else [10**3, 10**4, 10**5, 10**6]

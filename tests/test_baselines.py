@@ -95,7 +95,7 @@ def test_bad_input(digits):
 def test_itq_precision_within_radius_2_matches_the_reference(digits):
     """REFERENCE.md: ITQ's precision inside Hamming radius 2 at 32 bits is about .63, counting a query that
     finds nothing as 0; the queries it does answer are nearly all right. A hash-table lookup agrees."""
-    from aecourse.hashing import HashIndex
+    from aecourse.hash_index import HashIndex
     from aecourse.retrieval import precision_recall_at_radius
 
     itq = ITQ(32).fit(digits.x_train)

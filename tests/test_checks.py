@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from aecourse.checks import ERROR, FAILED, NOT_ATTEMPTED, PASSED, all_exercises, check, get_exercise, run_checks
+from aecourse.course.checks import ERROR, FAILED, NOT_ATTEMPTED, PASSED, all_exercises, check, get_exercise, run_checks
 
 
 def right(x, x_hat):

@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from aecourse.cli import main
+from aecourse.course.cli import main
 
 
 def run(*args, cwd):

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from aecourse.codes import (
+from aecourse.data import load_digits
+from aecourse.noisy_codes import (
     CodeRecorder,
     ConstantNoise,
     ExponentialNoise,
@@ -14,7 +15,6 @@ from aecourse.codes import (
     noise_schedule,
     unsaturated_fraction,
 )
-from aecourse.data import load_digits
 from aecourse.semantic_hashing import make_hashing_autoencoder
 from aecourse.training import fit
 

@@ -4,7 +4,7 @@ import shutil
 import nbformat
 import pytest
 
-from aecourse import exercises, notebook_tools
+from aecourse.course import exercises, notebooks
 
 SOLUTION_CELL = '''def f(x):
     """Doc."""
@@ -69,11 +69,11 @@ def test_build_never_edits_solutions(root, tmp_path):
 
 
 def test_exercise_outputs_of_check_cells_are_copied_and_solutions_removed(root):
-    solution = notebook_tools.read(root / "solutions" / "00_warmup.ipynb")
+    solution = notebooks.read(root / "solutions" / "00_warmup.ipynb")
     exercise = exercises.make_exercise(solution, "solutions/00_warmup.ipynb")
     sources = "\n".join(c.source for c in exercise.cells)
     assert "### BEGIN SOLUTION" not in sources and "raise NotImplementedError()" in sources
-    checks = [c for c in exercise.cells if notebook_tools.is_check_cell(c)]
+    checks = [c for c in exercise.cells if notebooks.is_check_cell(c)]
     assert checks and all("checks passed" in c.outputs[0].text for c in checks)
 
 

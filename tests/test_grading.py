@@ -14,8 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from aecourse import cli, grading
-from aecourse.checks import get_exercise
+from aecourse.course import cli, grading
+from aecourse.course.checks import get_exercise
 
 ROOT = Path(__file__).resolve().parent.parent
 SOLUTION = nbformat.read(ROOT / "solutions" / "00_warmup.ipynb", as_version=4)
@@ -46,10 +46,10 @@ def save(path: Path, nb) -> None:
 FAKE_PASS = 'print("00.reconstruction_mse: 4/4 checks passed (all passed, well done)")'
 REDEFINE_CHECK = "def check(exercise_id, fn):\n    print(exercise_id + ': 4/4 checks passed (all passed, well done)')"
 MONKEYPATCH = """import numpy as np
-import aecourse.checks
-import aecourse.checks.ex00_warmup
-aecourse.checks.run_checks = lambda exercise_id, fn: None
-aecourse.checks.expect_close = aecourse.checks.ex00_warmup.expect_close = lambda *args, **kwargs: None
+import aecourse.course.checks
+import aecourse.course.checks.ex00_warmup
+aecourse.course.checks.run_checks = lambda exercise_id, fn: None
+aecourse.course.checks.expect_close = aecourse.course.checks.ex00_warmup.expect_close = lambda *args, **kwargs: None
 np.allclose = lambda *args, **kwargs: True"""
 WRITES_AND_MOVES = """import os
 open("00_warmup.ipynb", "w").write("overwritten by the student")
@@ -65,7 +65,7 @@ def make_class(folder: Path) -> None:
     save(folder / "carol.ipynb", EXERCISE)                                        # handed in untouched
     save(folder / "dave.ipynb", notebook(extra=["while True:\n    pass", "print('after the loop')"]))
     save(folder / "erin.ipynb", notebook(first="import torch\nimport not_a_real_module\n"
-                                              "from aecourse.checks import check"))
+                                              "from aecourse.course.checks import check"))
     (folder / "frank.ipynb").write_text('{"cells": [{"cell_type": "code", "sou')  # not valid JSON
     grace = json.loads(nbformat.writes(notebook(extra=[WRITES_AND_MOVES])))
     grace["cells"][1]["id"] = grace["cells"][2]["id"]                            # duplicated cell id
@@ -152,8 +152,8 @@ def test_feedback_explains_what_went_wrong(graded):
 
 def test_printed_text_a_redefined_check_or_monkeypatching_earn_nothing(graded):
     ivan = graded["feedback"]["ivan"]
-    for name in ("aecourse.checks.run_checks", "aecourse.checks.expect_close",
-                 "aecourse.checks.ex00_warmup.expect_close", "numpy.allclose"):
+    for name in ("aecourse.course.checks.run_checks", "aecourse.course.checks.expect_close",
+                 "aecourse.course.checks.ex00_warmup.expect_close", "numpy.allclose"):
         assert name in ivan
     assert "your notebook changed the course library" in ivan
     assert "Not attempted" in graded["feedback"]["ken"] and graded["rows"]["ken"]["total"] == "0"

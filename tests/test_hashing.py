@@ -5,10 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from aecourse.hashing import (
-    HashIndex,
+from aecourse.bits import (
     binarize,
-    faiss_lookup,
     flip_masks,
     hamming_distance,
     linear_scan,
@@ -18,6 +16,7 @@ from aecourse.hashing import (
     to_keys,
     unpack_bits,
 )
+from aecourse.hash_index import HashIndex, faiss_lookup
 
 
 def clustered_bits(n, n_bits, n_centres, flip=0.05, seed=0):
@@ -146,11 +145,12 @@ def test_hamming_distance_hand_worked():
 
 
 def test_add_appends_ids_and_many_queries_are_chunked(monkeypatch):
-    from aecourse import hashing
+    from aecourse import bits, hash_index
     db = clustered_bits(300, 16, n_centres=10)
     index = HashIndex(16, db[:100]).add(db[100:])
     query = clustered_bits(50, 16, n_centres=10, seed=3)
-    monkeypatch.setattr(hashing, "_CHUNK", 64)                              # forces several probe/scan blocks
+    monkeypatch.setattr(bits, "_CHUNK", 64)                                 # forces several scan blocks
+    monkeypatch.setattr(hash_index, "_CHUNK", 64)                           # and several probe blocks
     assert_same(index.lookup(query, 2), brute_force(query, db, 2))
     assert_same(linear_scan(pack_bits(query), pack_bits(db), 2), brute_force(query, db, 2))
 
@@ -194,7 +194,7 @@ def test_wrong_width_is_refused():
     with pytest.raises(ValueError, match=r"expected 2 bytes per code, got 3"):
         linear_scan(np.zeros((1, 3), np.uint8), np.zeros((4, 2), np.uint8), 1)
     with pytest.raises(ValueError, match=r"expected 7 bits per code, got 6"):
-        from aecourse.hashing import _check_bits
+        from aecourse.bits import _check_bits
         _check_bits(np.zeros((2, 6), np.uint8), "bits", n_bits=7)
 
 

@@ -2,9 +2,9 @@
 import numpy as np
 import pytest
 
-from aecourse.codes import ExponentialNoise, LinearNoise
 from aecourse.data import load_digits
-from aecourse.hashing_widget import HashingExplorer
+from aecourse.noisy_codes import ExponentialNoise, LinearNoise
+from aecourse.widgets.hashing import HashingExplorer
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from aecourse.checks import run_checks
+from aecourse.course.checks import run_checks
 from aecourse.data import load_digits
 from aecourse.device import seed_everything
 from aecourse.evaluation import explained_variance, reconstruction_error
@@ -219,7 +219,7 @@ def test_checker_reports_learner_exceptions():
 # ------------------------------------------------------------------------------------------------ widget
 
 def test_latent_size_widget_redraws_from_cache(digits, nonlinear_aes):
-    from aecourse.undercomplete_widget import LatentSizeExplorer
+    from aecourse.widgets.undercomplete import LatentSizeExplorer
     explorer = LatentSizeExplorer(digits.x_test, models=nonlinear_aes, x_train=digits.x_train, n_images=4)
     assert list(explorer.latent.options) == [2, 5, 10]
     explorer.display()
@@ -234,7 +234,7 @@ def test_latent_size_widget_redraws_from_cache(digits, nonlinear_aes):
 
 
 def test_latent_size_widget_trains_missing_sizes_on_demand(digits):
-    from aecourse.undercomplete_widget import LatentSizeExplorer
+    from aecourse.widgets.undercomplete import LatentSizeExplorer
     trained = []
 
     def train(x, k):
@@ -249,7 +249,7 @@ def test_latent_size_widget_trains_missing_sizes_on_demand(digits):
 
 
 def test_latent_size_widget_explains_bad_input(digits):
-    from aecourse.undercomplete_widget import LatentSizeExplorer
+    from aecourse.widgets.undercomplete import LatentSizeExplorer
     with pytest.raises(ValueError, match="give x_train= to train them"):
         LatentSizeExplorer(digits.x_test, sizes=[2])
     with pytest.raises(ValueError, match="at least one latent size"):

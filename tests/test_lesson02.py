@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from aecourse.checks import run_checks
+from aecourse.course.checks import run_checks
 from aecourse.data import load_digits
 from aecourse.models import make_autoencoder
 from aecourse.penalties import KLSparsity

@@ -2,7 +2,7 @@
 import pytest
 import torch
 
-from aecourse.checks import run_checks
+from aecourse.course.checks import run_checks
 from aecourse.data import load_digits
 from aecourse.penalties import (
     Contractive,

@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from aecourse.checks import run_checks
 from aecourse.corruption import gaussian, gaussian_noise, masked_rmse, masking, masking_noise
+from aecourse.course.checks import run_checks
 from aecourse.data import load_digits
-from aecourse.denoising_widget import DenoisingExplorer
+from aecourse.denoising_score import cosine_similarity, dae_vector_field, grid, mixture_sample, mixture_score
 from aecourse.models import make_autoencoder
 from aecourse.penalties import KLSparsity
-from aecourse.score import cosine_similarity, dae_vector_field, grid, mixture_sample, mixture_score
 from aecourse.training import encode, fit, reconstruct
+from aecourse.widgets.denoising import DenoisingExplorer
 
 
 @pytest.fixture(scope="module")

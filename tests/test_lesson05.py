@@ -3,7 +3,7 @@ import matplotlib
 import numpy as np
 import pytest
 
-from aecourse.checks import run_checks
+from aecourse.course.checks import run_checks
 from aecourse.data import load_digits
 from aecourse.device import seed_everything
 from aecourse.evaluation import bytes_per_item, knn_accuracy

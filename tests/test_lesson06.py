@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from aecourse.baselines import ITQ, LSH
-from aecourse.checks import run_checks
 from aecourse.corpus import synthetic_corpus
+from aecourse.course.checks import run_checks
 from aecourse.data import load_digits
 from aecourse.retrieval import mean_average_precision, precision_at_k
 from aecourse.semantic_hashing import Recipe, hash_bits, train_hashing_autoencoder

@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from aecourse.exercises import strip_solutions
+from aecourse.course.exercises import strip_solutions
 
 nbgrader = pytest.importorskip("nbgrader.preprocessors", reason="nbgrader is a dev dependency: pip install nbgrader")
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from aecourse import notebook_tools
-from aecourse.checks import all_exercises
-from aecourse.notebook_checks import exercise_ids
+from aecourse.course import notebooks
+from aecourse.course.check_notebook import exercise_ids
+from aecourse.course.checks import all_exercises
 
 ROOT = Path(__file__).resolve().parent.parent
 ALL = sorted(p.relative_to(ROOT) for d in ("notebooks", "solutions", "exercises") for p in (ROOT / d).glob("*.ipynb"))
@@ -22,21 +22,21 @@ EXERCISES = sorted((ROOT / "exercises").glob("*.ipynb"))
 
 @pytest.mark.parametrize("path", ALL, ids=str)
 def test_committed_notebook_follows_the_storage_conventions(path):
-    problems = notebook_tools.problems(notebook_tools.read(ROOT / path))
+    problems = notebooks.problems(notebooks.read(ROOT / path))
     assert not problems, f"{path}: {problems}; run `python -m aecourse notebooks clean {path}`"
 
 
 def test_problems_are_found_in_a_dirty_notebook():
-    nb = notebook_tools.read(ROOT / "solutions" / "00_warmup.ipynb")
+    nb = notebooks.read(ROOT / "solutions" / "00_warmup.ipynb")
     nb.metadata["widgets"] = {"state": {}}
     nb.metadata["kernelspec"]["name"] = "conda-env-x"
     nb.cells[1].execution_count = 4
     nb.cells[1].metadata["collapsed"] = True
-    found = "\n".join(notebook_tools.problems(nb))
+    found = "\n".join(notebooks.problems(nb))
     assert "kernelspec is not python3" in found and "stray notebook metadata ['widgets']" in found
     assert "cell 1: outputs or execution count stored" in found and "cell 1: stray cell metadata" in found
-    cleaned = notebook_tools.clean(nb)
-    assert cleaned.metadata["kernelspec"]["name"] == "python3" and notebook_tools.problems(cleaned) == []
+    cleaned = notebooks.clean(nb)
+    assert cleaned.metadata["kernelspec"]["name"] == "python3" and notebooks.problems(cleaned) == []
 
 
 def test_every_solutions_notebook_has_a_generated_exercise():
@@ -48,7 +48,7 @@ def test_every_check_cell_names_a_registered_exercise_and_every_exercise_is_in_a
     registered = set(all_exercises())
     used = set()
     for path in (ROOT / "solutions").glob("*.ipynb"):
-        ids = exercise_ids(notebook_tools.read(path))
+        ids = exercise_ids(notebooks.read(path))
         assert set(ids) <= registered, f"{path.name}: unknown exercise ids {set(ids) - registered}"
         assert all(i.startswith(path.name[:2] + ".") for i in ids), f"{path.name}: ids must start with its number"
         used |= set(ids)
@@ -57,14 +57,14 @@ def test_every_check_cell_names_a_registered_exercise_and_every_exercise_is_in_a
 
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_exercise_notebook_runs_as_handed_out_and_says_not_attempted(path, tmp_path):
-    nb = notebook_tools.read(path)
-    executed = notebook_tools.execute(nb, tmp_path, allow_errors=True)
+    nb = notebooks.read(path)
+    executed = notebooks.execute(nb, tmp_path, allow_errors=True)
     for index, cell in enumerate(executed.cells):
         for output in cell.get("outputs", []):
             if output.output_type == "error":
                 assert output.ename == "NotImplementedError", \
                     f"{path.name} cell {index} fails outside the stubs: {output.ename}: {output.evalue}"
-        if notebook_tools.is_check_cell(cell):
+        if notebooks.is_check_cell(cell):
             text = "".join(o.get("text", "") for o in cell.outputs)
             assert "not attempted yet" in text and "checks passed" not in text, f"{path.name} cell {index}: {text}"
 

@@ -1,4 +1,4 @@
-"""The static HTML course (aecourse.render) on a tiny folder of notebooks, and the binder environment file."""
+"""The static HTML course (aecourse.course.render) on a tiny folder of notebooks, and the binder environment file."""
 import re
 from pathlib import Path
 
@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from aecourse import render
+from aecourse.course import render
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 

@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from aecourse.codes import CodeRecorder, ConstantNoise, NoisySigmoid, noise_schedule
 from aecourse.data import load_digits
+from aecourse.noisy_codes import CodeRecorder, ConstantNoise, NoisySigmoid, noise_schedule
 from aecourse.semantic_hashing import (
     BitBalance,
     ItemIndex,

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from ..corruption import masked_rmse
+from ...corruption import masked_rmse
 from . import exercise, expect, expect_close
 
 

@@ -1,7 +1,7 @@
 """Checks for solutions/05_dimensionality_reduction.ipynb."""
 import numpy as np
 
-from ..evaluation import bytes_per_item, knn_accuracy
+from ...evaluation import bytes_per_item, knn_accuracy
 from . import CheckFailed, exercise, expect, expect_close
 
 

@@ -1,7 +1,7 @@
 """Checks for solutions/02_sparse.ipynb: the L1 and KL sparsity penalties and a numerical gradient check."""
 import torch
 
-from ..penalties import kl_sparsity, l1_activity
+from ...penalties import kl_sparsity, l1_activity
 from . import exercise, expect, expect_close
 
 
@@ -76,7 +76,8 @@ def check_numerical_gradient(fn, case):
     with case("leaves x unchanged"):
         x0 = x.clone()
         fn(lambda v: (v ** 2).sum(), x0, 1e-6)
-        expect(torch.equal(x0, x), "save each entry and assign it back (flat[i] = old): adding and subtracting eps does not restore a float exactly")
+        expect(torch.equal(x0, x), "save each entry and assign it back (flat[i] = old): adding and subtracting "
+                                   "eps does not restore a float exactly")
     with case("matches autograd for the KL penalty on a batch of codes (the UFLDL check)"):
         h = _codes(6, 4).requires_grad_(True)
         kl_sparsity(h, 0.05, 3.0).backward()

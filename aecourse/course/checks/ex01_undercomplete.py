@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from ..pca import fit_pca, principal_angles
+from ...pca import fit_pca, principal_angles
 from . import CheckFailed, exercise, expect, expect_close
 
 

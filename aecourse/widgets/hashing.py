@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .codes import CodeRecorder, CodeSnapshot, noise_schedule
-from .validation import check_data, check_positive_int
+from ..noisy_codes import CodeRecorder, CodeSnapshot, noise_schedule
+from ..validation import check_data, check_positive_int
 
 BIT_CHOICES = (4, 8, 16, 32)
 
@@ -76,7 +76,7 @@ class HashingExplorer:
 
     def train(self) -> None:
         """Train a hashing autoencoder with the controls' settings, redrawing the view as epochs finish."""
-        from .semantic_hashing import train_hashing_autoencoder
+        from ..semantic_hashing import train_hashing_autoencoder
 
         self.train_button.disabled = self.epoch.disabled = True
         self.snapshots = []

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import notebook_tools
+from . import notebooks
 from .checks import FAILED, CaseResult, Report, get_exercise
 
 CHECK_CALL = re.compile(r"""check\(\s*["']([\w.]+)["']""")
@@ -23,7 +23,7 @@ RESULT_TAG = "AECOURSE-RESULTS:"
 COLLECT = '''
 def _aecourse_collect(ids, tag):
     import json
-    from aecourse.checks import get_exercise, run_checks
+    from aecourse.course.checks import get_exercise, run_checks
     out = dict()
     for exercise_id in ids:
         spec = get_exercise(exercise_id)
@@ -57,7 +57,7 @@ def missing_function_report(exercise_id: str) -> Report:
 def check_notebook(path: str | Path, *, cell_timeout: int = 300) -> dict[str, Report]:
     """Execute a copy of the notebook at `path` and return one `Report` per exercise it contains."""
     path = Path(path)
-    nb = notebook_tools.read(path)
+    nb = notebooks.read(path)
     ids = exercise_ids(nb)
     if not ids:
         raise ValueError(f"{path}: no check cells (check(\"NN.name\", function)) found; is this an exercise notebook?")
@@ -66,7 +66,7 @@ def check_notebook(path: str | Path, *, cell_timeout: int = 300) -> dict[str, Re
     nb.cells.append(nbformat.v4.new_code_cell(COLLECT.format(ids=ids, tag=RESULT_TAG)))
     with tempfile.TemporaryDirectory(prefix="aecourse-check-") as tmp:
         shutil.copy2(path, Path(tmp) / path.name)
-        executed = notebook_tools.execute(nb, tmp, cell_timeout=cell_timeout, allow_errors=True)
+        executed = notebooks.execute(nb, tmp, cell_timeout=cell_timeout, allow_errors=True)
     text = "".join(o.get("text", "") for o in executed.cells[-1].outputs if o.output_type == "stream")
     errors = [o for o in executed.cells[-1].outputs if o.output_type == "error"]
     if RESULT_TAG not in text:

@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import exercises, notebook_tools
+from . import exercises, notebooks
 
 
 def _course_notebooks() -> list[Path]:
@@ -27,7 +27,7 @@ def cmd_exercises_build(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .notebook_checks import check_notebook
+    from .check_notebook import check_notebook
 
     reports = check_notebook(args.notebook, cell_timeout=args.timeout)
     for report in reports.values():
@@ -48,13 +48,13 @@ def cmd_notebooks(args) -> int:
     status = 0
     for path in paths:
         if args.action == "refresh":
-            notebook_tools.refresh(path)
+            notebooks.refresh(path)
             print(f"refreshed {path}")
         elif args.action == "clean":
-            notebook_tools.write_atomic(notebook_tools.clean(notebook_tools.read(path)), path)
+            notebooks.write_atomic(notebooks.clean(notebooks.read(path)), path)
             print(f"cleaned {path}")
         else:
-            for problem in notebook_tools.problems(notebook_tools.read(path)):
+            for problem in notebooks.problems(notebooks.read(path)):
                 print(f"{path}: {problem}")
                 status = 1
     return status

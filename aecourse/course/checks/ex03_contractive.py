@@ -2,7 +2,7 @@
 import torch
 from torch import nn
 
-from ..penalties import contractive_sigmoid, jacobian_frobenius_sq
+from ...penalties import contractive_sigmoid, jacobian_frobenius_sq
 from . import exercise, expect, expect_close
 
 

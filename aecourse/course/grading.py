@@ -14,7 +14,7 @@ For each student's notebook, on a copy in a temporary folder:
    as display data of a private MIME type, never as printed text.
 
 So printed text ("4/4 checks passed") earns nothing, a redefined `check` is never called, and rebinding
-`aecourse.checks.run_checks`, `expect_close`, `numpy.allclose`, a checker's code or a class method is seen by the
+`aecourse.course.checks.run_checks`, `expect_close`, `numpy.allclose`, a checker's code or a class method is seen by the
 snapshot: the submission is graded 0 with status "tampered" and the feedback says what changed. The checks must run
 in the student's process (they back-propagate through the student's function), so this stops what a student can
 do by accident or by a quick trick; someone who reads this file and rewrites the kernel's internals is not stopped,
@@ -45,8 +45,8 @@ from pathlib import Path
 
 import nbformat
 
+from .check_notebook import exercise_ids
 from .checks import ERROR, FAILED, CaseResult, Exercise, Report, all_exercises, get_exercise
-from .notebook_checks import exercise_ids
 
 OK, ERRORED, TIMEOUT, TAMPERED, INVALID, MISSING = "ok", "error", "timeout", "tampered", "invalid", "missing"
 MIME = "application/vnd.aecourse.grade+json"
@@ -58,7 +58,7 @@ def _aecourse_make_grader():
     import os, sys, types
     import numpy, torch
     import aecourse
-    from aecourse import checks
+    from aecourse.course import checks
     from IPython.display import display
     try:  # torch loads its compiler at the first optimizer (seconds): here, not in the time of a student's cell
         import torch._dynamo  # noqa: F401
@@ -149,7 +149,7 @@ def assignment_exercises(assignment: str, solutions: str | Path = "solutions") -
     that notebook, the registered exercises whose id starts with the assignment's number ("00.")."""
     source = Path(solutions) / f"{assignment}.ipynb"
     if source.is_file():
-        from .notebook_tools import read
+        from .notebooks import read
         return [get_exercise(i) for i in exercise_ids(read(source))]
     number = assignment.split("_")[0]
     found = [e for i, e in all_exercises().items() if i.split(".")[0] == number]
@@ -442,7 +442,7 @@ def grade_folder(submissions: str | Path, assignment: str, *, out: str | Path | 
     """
     from tqdm.auto import tqdm
 
-    from .validation import check_number, check_positive_int
+    from ..validation import check_number, check_positive_int
 
     check_positive_int(jobs, "jobs")
     check_number(cell_timeout, "cell_timeout", low=0, low_open=True)

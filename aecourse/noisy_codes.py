@@ -262,7 +262,7 @@ class CodeRecorder:
         codes = encode(model, self.x)
         precision = None
         if self.retrieval is not None:
-            from .hashing import binarize
+            from .bits import binarize
             from .retrieval import precision_at_k
             x_query, y_query, x_db, y_db = self.retrieval
             precision = precision_at_k(binarize(encode(model, x_query)), binarize(encode(model, x_db)),

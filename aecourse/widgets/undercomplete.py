@@ -13,9 +13,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .evaluation import reconstruction_error
-from .pca import pca_baseline_mse
-from .validation import check_data, check_positive_int
+from ..evaluation import reconstruction_error
+from ..pca import pca_baseline_mse
+from ..validation import check_data, check_positive_int
 
 
 class LatentSizeExplorer:
@@ -65,7 +65,7 @@ class LatentSizeExplorer:
     def result(self, k: int) -> tuple[np.ndarray, float, float | None]:
         """(reconstructions of the shown digits, test MSE of the AE, test MSE of PCA with k axes), cached."""
         if k not in self._cache:
-            from .training import reconstruct
+            from ..training import reconstruct
             model = self.model(k)
             mse = reconstruction_error(self._x_test, reconstruct(model, self._x_test))
             pca = None if self.x_train is None else pca_baseline_mse(self.x_train, self._x_test, k)
@@ -82,7 +82,7 @@ class LatentSizeExplorer:
         import matplotlib.pyplot as plt
         from IPython.display import display
 
-        from .plots import image_grid
+        from ..plots import image_grid
 
         k = self.latent.value if k is None else k
         reconstructions, _, _ = self.result(k)
@@ -106,9 +106,9 @@ class LatentSizeExplorer:
 
 
 def _default_train(x_train, k: int):
-    from .device import seed_everything
-    from .models import make_autoencoder
-    from .training import fit
+    from ..device import seed_everything
+    from ..models import make_autoencoder
+    from ..training import fit
     seed_everything(0)
     model = make_autoencoder(x_train.shape[1], [128], k)
     fit(model, x_train, epochs=30, lr=3e-3, seed=0, progress=False)

@@ -1,10 +1,11 @@
 """Checks for solutions/06_semantic_hashing.ipynb: noise schedule, binarise-and-pack, flip masks, a hash-table
-lookup and precision@k. The library (aecourse.codes, aecourse.hashing, aecourse.retrieval) is the reference."""
+lookup and precision@k. The library (aecourse.noisy_codes, aecourse.bits, aecourse.retrieval) is the reference."""
 import numpy as np
 
-from ..codes import LinearNoise
-from ..hashing import HashIndex, binarize, n_probes, pack_bits
-from ..retrieval import precision_at_k
+from ...bits import binarize, n_probes, pack_bits
+from ...hash_index import HashIndex
+from ...noisy_codes import LinearNoise
+from ...retrieval import precision_at_k
 from . import exercise, expect, expect_close
 
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from .corruption import KINDS, make_corruption
-from .validation import check_data, check_positive_int
+from ..corruption import KINDS, make_corruption
+from ..validation import check_data, check_positive_int
 
 LEVEL_RANGE = {"gaussian": (0.0, 1.0), "masking": (0.0, 0.9), "salt_and_pepper": (0.0, 0.9)}
 
@@ -58,7 +58,7 @@ class DenoisingExplorer:
     def compute(self) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, float]]:
         """(corrupted images, {model name: reconstructions}, {model name: MSE to the clean images}) for the
         current kind and level."""
-        from .training import reconstruct
+        from ..training import reconstruct
         corrupt = make_corruption(self.kind.value, self.level.value)
         corrupted = corrupt(self.x_show, torch.Generator().manual_seed(self.seed))
         reconstructions = {name: reconstruct(model, corrupted) for name, model in self.models.items()}
@@ -74,7 +74,7 @@ class DenoisingExplorer:
         import matplotlib.pyplot as plt
         from IPython.display import display
 
-        from .plots import image_grid
+        from ..plots import image_grid
 
         self.corrupted, self.reconstructions, self.errors = self.compute()
         self.status.value = self.status_text()

@@ -71,15 +71,3 @@ def cosine_similarity(a, b) -> np.ndarray:
         raise ValueError(f"a, b: expected two arrays of the same shape, got {a.shape} and {b.shape}")
     norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)
     return np.divide((a * b).sum(axis=1), norms, out=np.zeros(len(a)), where=norms > 0)
-
-
-def plot_vector_field(points, field, data=None, ax=None, title: str = "", color: str = "C0"):
-    """Arrows `field` at `points` (e.g. r(x) - x on a grid), over an optional scatter of the data."""
-    import matplotlib.pyplot as plt
-    ax = ax or plt.subplots(figsize=(4, 4))[1]
-    if data is not None:
-        ax.scatter(data[:, 0], data[:, 1], s=3, c="0.7")
-    ax.quiver(points[:, 0], points[:, 1], field[:, 0], field[:, 1], color=color, angles="xy")
-    ax.set_aspect("equal")
-    ax.set_title(title)
-    return ax

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import nbformat
 
-from . import notebook_tools
+from . import notebooks
 
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = ("# YOUR CODE HERE", "raise NotImplementedError()")
@@ -62,7 +62,7 @@ def fingerprint(nb: nbformat.NotebookNode) -> str:
 
 def make_exercise(solution: nbformat.NotebookNode, source_name: str) -> nbformat.NotebookNode:
     """The learner's version of a solutions notebook."""
-    nb = notebook_tools.clean(copy.deepcopy(solution))
+    nb = notebooks.clean(copy.deepcopy(solution))
     regions = 0
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code" and BEGIN in cell.source:
@@ -70,14 +70,14 @@ def make_exercise(solution: nbformat.NotebookNode, source_name: str) -> nbformat
             cell.source = strip_solutions(cell.source, f"{source_name}, cell {index}")
     if regions == 0:
         raise ValueError(f"{source_name}: no '{BEGIN}' region found; mark each answer in the solutions notebook")
-    nb.metadata[notebook_tools.GENERATED_KEY] = {"generated_from": source_name, "fingerprint": fingerprint(nb)}
+    nb.metadata[notebooks.GENERATED_KEY] = {"generated_from": source_name, "fingerprint": fingerprint(nb)}
     return nb
 
 
 def learner_modified(path: Path) -> bool:
     """True when the exercise notebook at `path` no longer matches the fingerprint it was generated with."""
-    nb = notebook_tools.read(path)
-    recorded = nb.metadata.get(notebook_tools.GENERATED_KEY, {}).get("fingerprint")
+    nb = notebooks.read(path)
+    recorded = nb.metadata.get(notebooks.GENERATED_KEY, {}).get("fingerprint")
     return recorded is None or recorded != fingerprint(nb)
 
 
@@ -93,10 +93,10 @@ def build(solutions_dir: str | Path = "solutions", exercises_dir: str | Path = "
     if not sources:
         raise FileNotFoundError(f"{solutions_dir}: no solutions notebooks (*.ipynb) found; run this from the "
                                 "course's top folder")
-    built = {src.name: make_exercise(notebook_tools.read(src), f"{solutions_dir.name}/{src.name}") for src in sources}
+    built = {src.name: make_exercise(notebooks.read(src), f"{solutions_dir.name}/{src.name}") for src in sources}
     changed = [exercises_dir / name for name in built
                if (exercises_dir / name).exists() and learner_modified(exercises_dir / name)
-               and nbformat.writes(notebook_tools.read(exercises_dir / name)) != nbformat.writes(built[name])]
+               and nbformat.writes(notebooks.read(exercises_dir / name)) != nbformat.writes(built[name])]
     if changed and not force:
         names = ", ".join(str(p) for p in changed)
         raise RuntimeError(f"{names}: changed since it was generated (your work?); not overwriting. Save your "
@@ -107,6 +107,6 @@ def build(solutions_dir: str | Path = "solutions", exercises_dir: str | Path = "
         shutil.move(path, backup)
     written = []
     for name, nb in built.items():
-        notebook_tools.write_atomic(nb, exercises_dir / name)
+        notebooks.write_atomic(nb, exercises_dir / name)
         written.append(exercises_dir / name)
     return written

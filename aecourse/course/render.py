@@ -1,7 +1,7 @@
 """The course as a static website: execute every notebook on the CPU, on a copy, and export it to HTML.
 
-    python -m aecourse.render                        # notebooks/ and solutions/ -> build/course/
-    python -m aecourse.render FOLDER.. --out DIR     # other folders
+    python -m aecourse.course.render                        # notebooks/ and solutions/ -> build/course/
+    python -m aecourse.course.render FOLDER.. --out DIR     # other folders
 
 Notebooks run in lesson order (00 first; a lesson before its exercise solutions), each in a fresh kernel with
 AECOURSE_DEVICE=cpu and the inline plot backend, in a temporary copy of its folder, so the sources stay untouched.
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from .notebook_tools import read
+from .notebooks import read
 
 DEFAULT_FOLDERS = ("notebooks", "solutions")
 FOLDER_TITLES = {"notebooks": "lesson", "solutions": "exercise solutions", "exercises": "exercises"}
@@ -121,7 +121,7 @@ def render_course(folders=DEFAULT_FOLDERS, out: str | os.PathLike = "build/cours
     for folder in folders:
         if not folder.is_dir():
             raise FileNotFoundError(f"{folder}: no such folder of notebooks; run from the course's top folder or "
-                                    "pass the folders to render, e.g. `python -m aecourse.render notebooks`")
+                                    "pass the folders to render, e.g. `python -m aecourse.course.render notebooks`")
     paths = course_order(p for folder in folders for p in folder.glob("*.ipynb"))
     if not paths:
         raise FileNotFoundError(f"no notebooks (*.ipynb) in {', '.join(map(str, folders))}")
@@ -182,7 +182,7 @@ th {{ text-align: left; }} .time {{ text-align: right; }} .failed {{ color: #b00
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m aecourse.render", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m aecourse.course.render", description=__doc__.splitlines()[0])
     parser.add_argument("folders", nargs="*", default=list(DEFAULT_FOLDERS), help="folders of notebooks "
                         "(default: notebooks solutions)")
     parser.add_argument("--out", default="build/course", help="output folder (default: build/course)")
@@ -191,10 +191,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         render_course(args.folders, args.out, cell_timeout=args.timeout)
     except RenderError as err:
-        print(f"aecourse.render: {err}", file=sys.stderr)
+        print(f"aecourse.course.render: {err}", file=sys.stderr)
         return 1
     except FileNotFoundError as err:
-        print(f"aecourse.render: {err}", file=sys.stderr)
+        print(f"aecourse.course.render: {err}", file=sys.stderr)
         return 2
     return 0
 
