@@ -101,7 +101,7 @@ def test_nu_bounds_are_inclusive_and_checked(x):
     assert repr(masking(0.0)) == "masking(nu=0)" and repr(masking(1.0)) == "masking(nu=1)"
     assert (salt_and_pepper_noise(x, 1.0, low=3.0, high=3.0, generator=gen()) == 3.0).all()
     for bad in (-1e-9, 1.0 + 1e-9):
-        with pytest.raises(ValueError, match=r"nu \(the fraction of entries to corrupt\): expected a number in \[0, 1\]"):
+        with pytest.raises(ValueError, match=r"nu \(the fraction of entries to corrupt\): expected a number in \[0, 1"):
             random_mask((2, 3), bad)
         with pytest.raises(ValueError, match=r"expected a number in \[0, 1\]"):
             salt_and_pepper(bad)
@@ -113,13 +113,16 @@ def test_nu_bounds_are_inclusive_and_checked(x):
 @pytest.mark.parametrize("call, error, message", [
     (lambda: random_mask((2, 3), 0.5, generator="seed"), TypeError,
      "generator: expected a torch.Generator or None, got str: make one with torch.Generator().manual_seed(0)"),
-    (lambda: gaussian_noise(torch.rand(2, 3), 0.1, generator=3), TypeError, "generator: expected a torch.Generator or None, got int..."),
-    (lambda: salt_and_pepper(0.1, low=2.0, high=1.0), ValueError, "low, high: expected low <= high, got 2 > 1: swap them"),
+    (lambda: gaussian_noise(torch.rand(2, 3), 0.1, generator=3), TypeError,
+     "generator: expected a torch.Generator or None, got int..."),
+    (lambda: salt_and_pepper(0.1, low=2.0, high=1.0), ValueError,
+     "low, high: expected low <= high, got 2 > 1: swap them"),
     (lambda: salt_and_pepper_noise(torch.rand(2, 3), 0.1, low=2.0, high=1.0), ValueError,
      "low, high: expected low <= high (the minimum and maximum input value), got 2 > 1: swap them"),
     (lambda: make_corruption("blur", 0.1), ValueError,
      "kind: expected one of ['gaussian', 'masking', 'salt_and_pepper'], got 'blur'"),
-    (lambda: gaussian_noise([[0.0]], 0.1), TypeError, "x: expected a numpy array or torch tensor, got a list: wrap it with np.asarray(x, dtype=np.float32)"),
+    (lambda: gaussian_noise([[0.0]], 0.1), TypeError,
+     "x: expected a numpy array or torch tensor, got a list: wrap it with np.asarray(x, dtype=np.float32)"),
     (lambda: masked_rmse(np.ones((2, 2)), np.ones((2, 2)), np.ones((2, 3), bool)), ValueError,
      "x, x_hat, mask: expected three arrays of the same shape, got (2, 2), (2, 2) and (2, 3)"),
     (lambda: masked_rmse(np.ones((2, 2)), np.ones((2, 2)), np.ones((2, 2), int)), TypeError,

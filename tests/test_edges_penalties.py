@@ -165,7 +165,8 @@ def test_contraction_ratio_scales_with_the_encoder_and_not_with_epsilon():
     (lambda: contractive_sigmoid(torch.rand(2, 3), torch.rand(3)), ValueError,
      "weight: expected the encoder's weight W of shape (n_hidden=3, n_inputs), got (3,): pass encoder_layer.weight "
      "(nn.Linear stores W as (out, in))"),
-    (lambda: contractive_sigmoid(torch.rand(2, 3), "W"), ValueError, "weight: expected the encoder's weight W of shape (n_hidden=3, n_inputs), got str: "
+    (lambda: contractive_sigmoid(torch.rand(2, 3), "W"), ValueError,
+     "weight: expected the encoder's weight W of shape (n_hidden=3, n_inputs), got str: "
      "pass encoder_layer.weight (nn.Linear stores W as (out, in))"),
     (lambda: jacobian(3, torch.rand(2, 3)), TypeError,
      "encoder: expected a callable x -> h (an nn.Module such as model.encoder), got int"),
