@@ -1,0 +1,126 @@
+"""Mutation score of the math modules: read mutmut's results (mutants/) and write benchmarks/results/mutation.md.
+
+Run `make mutation` (mutmut run, then this script), or this script alone after `mutmut run`. The score of a module
+is killed / (killed + survived), where a mutant that no test reaches ("no tests") counts as survived and a timeout
+as killed (the mutant hung the tests). Every survivor is listed with its diff and, where it has been looked at, the
+reason it is equivalent (no test can tell it from the original) from EQUIVALENT below.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = ("validation", "models", "training", "pca", "evaluation", "penalties", "corruption", "noisy_codes",
+           "semantic_hashing", "bits", "hash_index", "baselines", "retrieval")
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 36: "timeout", -24: "timeout",
+          24: "timeout", 152: "timeout", 255: "timeout", None: "not checked", 34: "skipped", 37: "type check"}
+
+# Survivors that no test can kill, with the reason (mutant name -> why it behaves exactly like the original).
+EQUIVALENT: dict[str, str] = {}
+
+
+def load(mutants: Path) -> dict[str, dict[str, str]]:
+    """{module: {mutant name: status}} from mutmut's per-file metadata."""
+    out = {}
+    for module in MODULES:
+        meta = mutants / "aecourse" / f"{module}.py.meta"
+        if meta.exists():
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            out[module] = {name: STATUS.get(code, "suspicious") for name, code in codes.items()}
+    return out
+
+
+def diff(name: str) -> list[str]:
+    """The changed lines of one mutant ('-' original, '+' mutant), from mutmut itself."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+    module = name.split(".")[1]
+    try:
+        text = get_diff_for_mutant(name, path=Path("aecourse") / f"{module}.py")
+    except Exception as error:  # noqa: BLE001 - a report line, not a crash, when mutmut cannot rebuild one diff
+        return [f"(diff unavailable: {type(error).__name__})"]
+    return [line for line in text.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def score(counts: Counter) -> float | None:
+    killed = counts["killed"] + counts["timeout"]
+    survived = counts["survived"] + counts["no tests"]
+    return killed / (killed + survived) if killed + survived else None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mutants", type=Path, default=ROOT / "mutants")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "mutation.md")
+    parser.add_argument("--no-diffs", action="store_true", help="list survivors by name only (faster)")
+    args = parser.parse_args(argv)
+    if not args.mutants.exists():
+        print(f"no mutmut results at {args.mutants}: run `make mutation` (or `mutmut run`) first", file=sys.stderr)
+        return 1
+    results = load(args.mutants)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    try:
+        from importlib.metadata import version
+        mutmut_version = version("mutmut")
+    except Exception:  # noqa: BLE001
+        mutmut_version = "?"
+
+    rows, totals, survivors = [], Counter(), []
+    for module in MODULES:
+        statuses = results.get(module, {})
+        counts = Counter(statuses.values())
+        totals.update(counts)
+        checked = len(statuses) - counts["not checked"]
+        s = score(counts)
+        state = "not run" if not statuses or checked == 0 else "complete" if counts["not checked"] == 0 else "partial"
+        rows.append(f"| {module} | {len(statuses)} | {checked} | {counts['killed']} | {counts['timeout']} | "
+                    f"{counts['survived']} | {counts['no tests']} | {counts['not checked']} | "
+                    f"{'-' if s is None else f'{s:.1%}'} | {state} |")
+        survivors += [(module, name, status) for name, status in sorted(statuses.items())
+                      if status in ("survived", "no tests", "suspicious")]
+    overall = score(totals)
+    lines = [
+        "# Mutation testing of the math modules",
+        "",
+        f"mutmut {mutmut_version}, commit {commit}, {datetime.date.today()}, {platform.machine()} "
+        f"({platform.python_version()}); `make mutation` reproduces it ([tool.mutmut] in pyproject.toml: the fast "
+        "library tests, without the lessons' training tests, notebooks, tooling or browser tests; the text of "
+        "`raise` statements is not mutated, the conditions that raise are).",
+        "",
+        "Score = killed / (killed + survived); a timeout counts as killed, a mutant no test reaches (\"no tests\") "
+        "as survived. \"not checked\": not run yet (the run was stopped or the module not selected).",
+        "",
+        "| module | mutants | checked | killed | timeout | survived | no tests | not checked | score | run |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        f"| **all measured** | {sum(totals.values())} | {sum(totals.values()) - totals['not checked']} | "
+        f"{totals['killed']} | {totals['timeout']} | {totals['survived']} | {totals['no tests']} | "
+        f"{totals['not checked']} | **{'-' if overall is None else f'{overall:.1%}'}** | |",
+        "",
+        f"## Survivors ({len(survivors)})",
+        "",
+        "Each with its change and, where looked at, why it is equivalent. A survivor without a reason is a gap "
+        "in the tests still to close.",
+        "",
+    ]
+    for module, name, status in survivors:
+        reason = EQUIVALENT.get(name)
+        head = f"- `{name}` ({status})" + (f": equivalent, {reason}" if reason else "")
+        lines.append(head)
+        if not args.no_diffs:
+            lines += [f"  `{line.strip()[:150]}`" if line.strip() else "" for line in diff(name)]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.out}: {len(survivors)} survivors, score {'-' if overall is None else f'{overall:.1%}'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
