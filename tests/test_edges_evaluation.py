@@ -117,3 +117,18 @@ def test_bad_input_gets_the_full_message(call, error, message):
         call()
     text = str(info.value)
     assert text.startswith(message[:-3]) if message.endswith("...") else text == message, text
+
+
+def test_float32_inputs_are_computed_in_float64():
+    # values far from their mean: a float32 total variance would lose digits of the small spread
+    rng = np.random.default_rng(0)
+    x = (1e4 + rng.random((50, 3))).astype(np.float32)
+    x_hat = (x + rng.normal(0, 0.1, x.shape)).astype(np.float32)
+    x64, r64 = x.astype(np.float64), x_hat.astype(np.float64)
+    expected = 1 - ((x64 - r64) ** 2).sum() / ((x64 - x64.mean(0)) ** 2).sum()
+    assert explained_variance(x, x_hat) == pytest.approx(expected, rel=1e-9)
+    assert reconstruction_error(x, x_hat) == pytest.approx(((x64 - r64) ** 2).mean(), rel=1e-9)
+    a = np.array([[3e4, 0.0]], dtype=np.float32)
+    b = np.array([[3e4 + 1, 0.0], [3e4, 2.0]], dtype=np.float32)
+    np.testing.assert_array_equal(pairwise_sq_distances(a, b), [[1.0, 4.0]])             # float32 gives [0, 0]
+    assert knn_accuracy(b, np.array([5, 6]), a, np.array([5])) == 1.0                   # default k = 1

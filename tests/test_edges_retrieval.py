@@ -155,3 +155,17 @@ def test_bad_input_gets_the_full_message(call, error, message):
 def test_torch_labels_are_accepted():
     db = np.array([[0, 0], [1, 1]], dtype=np.uint8)
     assert precision_at_k(db, db, torch.tensor([0, 1]), torch.tensor([0, 1]), k=1) == 1.0
+
+
+def test_float_knn_computes_in_float64_and_defaults_to_k_100():
+    # float32 inputs far from the origin: ||q||^2 - 2 q.d + ||d||^2 in float32 loses the unit differences
+    xq = np.array([[1e5, 0.0]], dtype=np.float32)
+    xd = np.array([[1e5 + 3.0, 0.0], [1e5, 1.5]], dtype=np.float32)       # distances 9 and 2.25 (float32: 0, 0)
+    labels = np.array([0, 1])
+    assert float_knn_precision_at_k(xq, xd, np.array([1]), labels, k=1) == 1.0
+    assert float_knn_precision_at_k(torch.as_tensor(xq), torch.as_tensor(xd), np.array([1]), labels, k=1) == 1.0
+    db = np.random.default_rng(0).random((100, 2))
+    labels = np.r_[np.ones(30, int), np.zeros(70, int)]
+    assert float_knn_precision_at_k(db[:1], db, np.array([1]), labels) == pytest.approx(0.3)   # k = 100 = all
+    bits = (db > 0.5).astype(np.uint8)
+    assert precision_at_k(bits[:1], bits, np.array([1]), labels) == pytest.approx(0.3)
