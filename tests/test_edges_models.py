@@ -65,7 +65,8 @@ def test_input_checks_in_training_and_evaluation_mode():
 def test_linear_autoencoder_layers():
     model = LinearAutoencoder(5, 2)
     assert kinds([model.encoder, model.decoder]) == [nn.Linear, nn.Linear]
-    assert model.encoder.bias is not None and model.decoder_weight is model.decoder.weight
+    assert model.encoder.bias is not None and model.decoder.bias is not None
+    assert model.decoder_weight is model.decoder.weight
     no_bias = LinearAutoencoder(5, 2, bias=False)
     assert no_bias.encoder.bias is None and no_bias.decoder.bias is None
     x = torch.rand(3, 5)
