@@ -23,7 +23,11 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
           24: "timeout", 152: "timeout", 255: "timeout", None: "not checked", 34: "skipped", 37: "type check"}
 
 # Survivors that no test can kill, with the reason (mutant name -> why it behaves exactly like the original).
-EQUIVALENT: dict[str, str] = {}
+EQUIVALENT: dict[str, str] = {
+    "aecourse.models.xǁAutoencoderǁ_check_input__mutmut_14": 'drops the name "x", which is check_data\'s default',
+    "aecourse.bits.x_flip_masks__mutmut_17": "sets the flipped bits to 2 instead of 1; np.packbits packs any "
+                                              "nonzero value as a 1 bit",
+}
 
 
 def load(mutants: Path) -> dict[str, dict[str, str]]:

@@ -49,7 +49,7 @@ def hash_codes(model_or_method, x):
 
 @pytest.mark.parametrize("k", [2, 5, 10])
 def test_linear_ae_subspace_within_a_hundredth_of_a_degree(digits, k):
-    # measured: largest principal angle about 0.0005 deg; the lesson says "< 1 deg"
+    # measured: largest principal angle 0.00014, 0.00047, 0.00004 deg at k = 2, 5, 10; the lesson says "< 1 deg"
     model, _ = fit_linear_autoencoder(digits.x_train, k)
     w2 = model.decoder_weight.detach().cpu().numpy()
     assert principal_angles(w2, fit_pca(digits.x_train, k).components.T).max() < 0.01
@@ -62,10 +62,10 @@ def nonlinear_ae(x, k, epochs):
     return model
 
 
-@pytest.mark.parametrize("k, epochs, ratio", [(2, 30, 0.8), (5, 30, 0.8), (10, 30, 0.9), (8, 50, 0.65)])
+@pytest.mark.parametrize("k, epochs, ratio", [(2, 30, 0.82), (5, 30, 0.7), (10, 30, 0.7), (8, 50, 0.6)])
 def test_nonlinear_ae_error_relative_to_pca(digits, k, epochs, ratio):
-    # lesson 01 (30 epochs): measured .61-.77 of PCA's test MSE at k = 2, 5, 10;
-    # README / benchmarks/ae_vs_pca.py (50 epochs): 0.55x at k = 8, target <= 0.6x
+    # lesson 01 (30 epochs): measured .770, .632, .606 of PCA's test MSE at k = 2, 5, 10;
+    # README / benchmarks/ae_vs_pca.py (50 epochs): 0.551x at k = 8, its target <= 0.6x
     mse = reconstruction_error(digits.x_test, reconstruct(nonlinear_ae(digits.x_train, k, epochs), digits.x_test))
     assert mse <= ratio * pca_baseline_mse(digits.x_train, digits.x_test, k)
 

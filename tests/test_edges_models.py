@@ -57,6 +57,10 @@ def test_input_checks_in_training_and_evaluation_mode():
             model.encode(torch.rand(4))
         with pytest.raises(TypeError, match="expected floating-point values"):
             model.encode(torch.ones(2, 4, dtype=torch.int64))
+    with pytest.raises(ValueError) as info:
+        model.eval().encode(torch.rand(2, 3))
+    assert str(info.value) == ("x: expected 4 features per sample, got 3 (shape (2, 3)): the model and the data must "
+                               "agree on the input size")
     with pytest.raises(TypeError) as info:
         model.encode(np.zeros((2, 4), np.float32))
     assert str(info.value) == "expected a torch tensor, got ndarray: use torch.as_tensor(x, dtype=torch.float32)"
