@@ -13,14 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import check_data, check_number, check_positive_int
-
-
-def _as_float64(x, name: str, n_features: int | None = None) -> np.ndarray:
-    if not isinstance(x, np.ndarray) and hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    check_data(x, name, n_features=n_features)
-    return np.asarray(x, dtype=np.float64)
+from .device import seed_everything
+from .models import LinearAutoencoder
+from .training import fit
+from .validation import as_numpy, check_number, check_positive_int
 
 
 @dataclass(frozen=True)
@@ -38,12 +34,12 @@ class PCA:
 
     def encode(self, x) -> np.ndarray:
         """h = V_k^T (x - mu), shape (n, k)."""
-        x = _as_float64(x, "x", self.mean.shape[0])
+        x = as_numpy(x, "x", dtype=np.float64, n_features=self.mean.shape[0])
         return (x - self.mean) @ self.components.T
 
     def decode(self, h) -> np.ndarray:
         """x_hat = mu + V_k h, shape (n, d)."""
-        h = _as_float64(h, "h", self.n_components)
+        h = as_numpy(h, "h", dtype=np.float64, n_features=self.n_components)
         return h @ self.components + self.mean
 
     def reconstruct(self, x) -> np.ndarray:
@@ -57,7 +53,7 @@ def fit_pca(x, n_components: int) -> PCA:
     >>> pca = fit_pca(load_digits().x_train, 8); pca.reconstruct(x_test).shape
     (300, 64)
     """
-    x = _as_float64(x, "x")
+    x = as_numpy(x, "x", dtype=np.float64)
     k = check_positive_int(n_components, "n_components")
     if k > min(x.shape):
         raise ValueError(f"n_components: expected at most min(n_samples, n_features) = {min(x.shape)}, got {k}: "
@@ -76,8 +72,8 @@ def pca_baseline_mse(x_train, x_test, n_components) -> float | dict[int, float]:
 
     >>> pca_baseline_mse(data.x_train, data.x_test, [2, 8])   # {2: 0.053, 8: 0.024} on the digits
     """
-    x_train = _as_float64(x_train, "x_train")
-    x_test = _as_float64(x_test, "x_test", x_train.shape[1])
+    x_train = as_numpy(x_train, "x_train", dtype=np.float64)
+    x_test = as_numpy(x_test, "x_test", dtype=np.float64, n_features=x_train.shape[1])
     ks = [n_components] if np.isscalar(n_components) else list(n_components)
     if not ks:
         raise ValueError("n_components: expected an integer or a non-empty list of integers, got an empty list")
@@ -90,7 +86,7 @@ def pca_baseline_mse(x_train, x_test, n_components) -> float | dict[int, float]:
 
 
 def _basis(a, name: str) -> np.ndarray:
-    a = _as_float64(a, name)
+    a = as_numpy(a, name, dtype=np.float64)
     if a.shape[1] > a.shape[0]:
         raise ValueError(f"{name}: expected a (d, k) matrix whose k <= d columns span a subspace, got shape "
                          f"{a.shape}: pass the basis vectors as columns (transpose it, e.g. pca.components.T)")
@@ -121,7 +117,7 @@ def column_cosines(a, b) -> np.ndarray:
 
     Unlike principal angles, this depends on the basis: two bases of one subspace can have cosines near 0.
     """
-    a, b = _as_float64(a, "a"), _as_float64(b, "b")
+    a, b = as_numpy(a, "a", dtype=np.float64), as_numpy(b, "b", dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"a and b: expected matrices of the same shape (d, k), got {a.shape} and {b.shape}")
     norms = np.linalg.norm(a, axis=0) * np.linalg.norm(b, axis=0)
@@ -155,11 +151,7 @@ def fit_linear_autoencoder(x, n_code: int, *, l2: float = 0.0, epochs: int = 600
     Full batches make the optimum reachable in about a second (minibatch noise keeps it tens of degrees off).
     Returns (model, mean); reconstruct new data as mean + model((x - mean)).
     """
-    from .device import seed_everything
-    from .models import LinearAutoencoder
-    from .training import fit
-
-    x = _as_float64(x, "x")
+    x = as_numpy(x, "x", dtype=np.float64)
     n_code = check_positive_int(n_code, "n_code")
     l2 = check_number(l2, "l2", low=0.0)
     mean = x.mean(axis=0)

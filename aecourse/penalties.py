@@ -1,7 +1,7 @@
 """Regularisers Omega(model, x_in, h) that keep an autoencoder from copying (lessons 02 and 03).
 
-Each penalty is a small callable object with `fit`'s interface, `penalty(model, x_in, h) -> scalar tensor`, so
-they combine freely: `fit(model, x, penalty=[KLSparsity(0.05, 3), Contractive(0.1)], corrupt=masking(0.25))`.
+Each penalty is a `training.Penalty` (a frozen dataclass called as `penalty(model, x_in, h) -> scalar tensor`), so
+they combine freely: `fit(model, x, penalty=[KLSparsity(0.05, 3), Contractive(0.1)], corrupt=MaskingNoise(0.25))`.
 Each object has a functional twin that works on tensors (like `torch.nn` and `torch.nn.functional`):
 
     sparsity (02)     L1Activity(lam)        l1_activity(h, lam)          = lam * mean_n sum_i |h_ni|
@@ -15,20 +15,16 @@ and the measures lesson 03 uses to see contraction: `jacobian`, `jacobian_singul
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from .validation import check_choice, check_data, check_number, check_positive_int
+from .models import Autoencoder
+from .training import Penalty
+from .validation import check_choice, check_codes, check_data, check_number, check_positive_int
 
 EPS = 1e-6  # keeps log() finite when a unit's mean activation reaches 0 or 1
-
-
-def _check_codes(h, name: str = "h") -> torch.Tensor:
-    if not isinstance(h, torch.Tensor):
-        raise TypeError(f"{name}: expected a torch tensor of codes (n_samples, n_hidden), got {type(h).__name__}: "
-                        "pass model.encode(x), not a numpy array, so gradients can flow")
-    return check_data(h, name)
 
 
 # ------------------------------------------------------------------------------------------ sparsity (02)
@@ -39,8 +35,10 @@ def l1_activity(h: torch.Tensor, lam: float) -> torch.Tensor:
     >>> l1_activity(torch.tensor([[0.5, -1.0]]), lam=0.1)
     tensor(0.1500)
     """
-    h = _check_codes(h)
-    lam = check_number(lam, "lam", low=0.0)
+    return _l1_activity(check_codes(h), check_number(lam, "lam", low=0.0))
+
+
+def _l1_activity(h: torch.Tensor, lam: float) -> torch.Tensor:
     return lam * h.abs().sum(dim=1).mean()
 
 
@@ -56,41 +54,53 @@ def kl_sparsity(h: torch.Tensor, rho: float = 0.05, beta: float = 3.0) -> torch.
     `h` must be activations in (0, 1), e.g. sigmoid units; the penalty is 0 exactly when every unit's mean
     activation equals the target `rho`.
     """
-    h = _check_codes(h)
+    h = _check_unit_interval(check_codes(h))
     rho = check_number(rho, "rho", low=0.0, high=1.0, low_open=True, high_open=True)
-    beta = check_number(beta, "beta", low=0.0)
+    return _kl_sparsity(h, rho, check_number(beta, "beta", low=0.0))
+
+
+def _kl_sparsity(h: torch.Tensor, rho: float, beta: float) -> torch.Tensor:
+    return beta * bernoulli_kl(rho, h.mean(dim=0)).sum()
+
+
+def _check_unit_interval(h: torch.Tensor) -> torch.Tensor:
     if h.min() < 0 or h.max() > 1:
         raise ValueError(f"h: the KL sparsity penalty needs activations in [0, 1], got values in "
                          f"[{h.min().item():.3g}, {h.max().item():.3g}]: use sigmoid code units "
                          "(make_autoencoder(..., code_activation='sigmoid')) or the L1 penalty")
-    return beta * bernoulli_kl(rho, h.mean(dim=0)).sum()
+    return h
 
 
-class L1Activity:
+@dataclass(frozen=True)
+class L1Activity(Penalty):
     """Penalty object for `fit`: `L1Activity(lam)(model, x_in, h) = l1_activity(h, lam)`."""
+    lam: float = 1e-3
 
-    def __init__(self, lam: float = 1e-3):
-        self.lam = check_number(lam, "lam", low=0.0)
-
-    def __call__(self, model: nn.Module, x_in: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        return l1_activity(h, self.lam)
-
-    def __repr__(self) -> str:
-        return f"L1Activity(lam={self.lam:g})"
-
-
-class KLSparsity:
-    """Penalty object for `fit`: `KLSparsity(rho, beta)(model, x_in, h) = kl_sparsity(h, rho, beta)`."""
-
-    def __init__(self, rho: float = 0.05, beta: float = 3.0):
-        self.rho = check_number(rho, "rho", low=0.0, high=1.0, low_open=True, high_open=True)
-        self.beta = check_number(beta, "beta", low=0.0)
+    def __post_init__(self):
+        check_number(self.lam, "lam", low=0.0)
 
     def __call__(self, model: nn.Module, x_in: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        return kl_sparsity(h, self.rho, self.beta)
+        return _l1_activity(h, self.lam)
 
-    def __repr__(self) -> str:
-        return f"KLSparsity(rho={self.rho:g}, beta={self.beta:g})"
+
+@dataclass(frozen=True)
+class KLSparsity(Penalty):
+    """Penalty object for `fit`: `KLSparsity(rho, beta)(model, x_in, h) = kl_sparsity(h, rho, beta)`.
+
+    The codes are checked to lie in [0, 1] on `fit`'s first batch only (a sigmoid code layer keeps them there).
+    """
+    rho: float = 0.05
+    beta: float = 3.0
+
+    def __post_init__(self):
+        check_number(self.rho, "rho", low=0.0, high=1.0, low_open=True, high_open=True)
+        check_number(self.beta, "beta", low=0.0)
+
+    def check(self, model: nn.Module, x_in: torch.Tensor, h: torch.Tensor) -> None:
+        _check_unit_interval(check_codes(h))
+
+    def __call__(self, model: nn.Module, x_in: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        return _kl_sparsity(h, self.rho, self.beta)
 
 
 # --------------------------------------------------------------------------------------- contraction (03)
@@ -101,11 +111,15 @@ def contractive_sigmoid(h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     dh_i/dx_j = h_i (1 - h_i) W_ij, so  ||J||_F^2 = sum_i (h_i (1 - h_i))^2 sum_j W_ij^2.
     `h` is (n, k), `weight` is W with shape (k, d) (an nn.Linear's `.weight`). Returns shape (n,).
     """
-    h = _check_codes(h)
+    h = check_codes(h)
     if not isinstance(weight, torch.Tensor) or weight.ndim != 2 or weight.shape[0] != h.shape[1]:
         shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
         raise ValueError(f"weight: expected the encoder's weight W of shape (n_hidden={h.shape[1]}, n_inputs), "
                          f"got {shape}: pass encoder_layer.weight (nn.Linear stores W as (out, in))")
+    return _contractive_sigmoid(h, weight)
+
+
+def _contractive_sigmoid(h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return ((h * (1 - h)) ** 2) @ (weight ** 2).sum(dim=1)
 
 
@@ -190,32 +204,39 @@ def tied_sigmoid_autoencoder(n_inputs: int, n_hidden: int) -> nn.Module:
     With tied weights the encoder cannot shrink ||J|| by shrinking W (the decoder needs W too), so a contractive
     penalty pushes units into saturation instead, where h (1 - h) is near 0.
     """
-    from .models import Autoencoder
     n_inputs, n_hidden = check_positive_int(n_inputs, "n_inputs"), check_positive_int(n_hidden, "n_hidden")
     layer = nn.Linear(n_inputs, n_hidden)
     return Autoencoder(nn.Sequential(layer, nn.Sigmoid()), TiedDecoder(layer))
 
 
-class Contractive:
+@dataclass(frozen=True)
+class Contractive(Penalty):
     """Penalty object for `fit`: lam * mean_n ||J_f(x_n)||_F^2 (Rifai et al. 2011).
 
     method="sigmoid" uses the closed form (one-layer sigmoid encoders only, cheapest); method="autograd"
     differentiates through the encoder, so it works for any encoder (it sets `needs_input_grad`, which makes
     `fit` hand over an x_in that requires grad).
     """
+    lam: float = 0.1
+    method: str = "sigmoid"
 
-    def __init__(self, lam: float = 0.1, method: str = "sigmoid"):
-        self.lam = check_number(lam, "lam", low=0.0)
-        self.method = check_choice(method, "method", ("sigmoid", "autograd"))
-        self.needs_input_grad = method == "autograd"
+    def __post_init__(self):
+        check_number(self.lam, "lam", low=0.0)
+        check_choice(self.method, "method", ("sigmoid", "autograd"))
+
+    @property
+    def needs_input_grad(self) -> bool:
+        return self.method == "autograd"
+
+    def check(self, model: nn.Module, x_in: torch.Tensor, h: torch.Tensor) -> None:
+        check_codes(h)
+        if self.method == "sigmoid":
+            _sigmoid_layer(model)
 
     def __call__(self, model: nn.Module, x_in: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         if self.method == "sigmoid":
-            return self.lam * contractive_sigmoid(h, _sigmoid_layer(model).weight).mean()
+            return self.lam * _contractive_sigmoid(h, _sigmoid_layer(model).weight).mean()
         return self.lam * input_jacobian_frobenius_sq(x_in, h).mean()
-
-    def __repr__(self) -> str:
-        return f"Contractive(lam={self.lam:g}, method={self.method!r})"
 
 
 # ------------------------------------------------------------------------------- measures of contraction (03)

@@ -17,6 +17,7 @@ from aecourse.bits import (
     unpack_bits,
 )
 from aecourse.hash_index import HashIndex, faiss_lookup
+from aecourse.validation import check_bits
 
 
 def clustered_bits(n, n_bits, n_centres, flip=0.05, seed=0):
@@ -194,8 +195,7 @@ def test_wrong_width_is_refused():
     with pytest.raises(ValueError, match=r"expected 2 bytes per code, got 3"):
         linear_scan(np.zeros((1, 3), np.uint8), np.zeros((4, 2), np.uint8), 1)
     with pytest.raises(ValueError, match=r"expected 7 bits per code, got 6"):
-        from aecourse.bits import _check_bits
-        _check_bits(np.zeros((2, 6), np.uint8), "bits", n_bits=7)
+        check_bits(np.zeros((2, 6), np.uint8), "bits", n_bits=7)
 
 
 def test_wrong_dtype_and_values_are_refused():
