@@ -25,6 +25,12 @@ def _like_input(t: torch.Tensor, x):
     return to_numpy(t) if isinstance(x, np.ndarray) else t
 
 
+def _unchecked(core, x, *settings):
+    """`core(tensor, *settings)` on a numpy array or tensor, returned as the same type, without checks (for the
+    corruption objects, which `fit` calls every batch on data it has checked once)."""
+    return _like_input(core(torch.as_tensor(x) if isinstance(x, np.ndarray) else x, *settings), x)
+
+
 def _check_nu(nu) -> float:
     return check_number(nu, "nu (the fraction of entries to corrupt)", low=0.0, high=1.0)
 
@@ -71,7 +77,7 @@ def masking_noise(x, nu: float, generator: torch.Generator | None = None, return
     """
     t = as_tensor(x, dtype=None)
     mask = random_mask(tuple(t.shape), nu, generator).to(t.device)
-    out = _like_input(t.masked_fill(mask, 0.0), x)
+    out = _like_input(_masked(t, mask), x)
     return (out, _like_input(mask, x)) if return_mask else out
 
 
@@ -87,6 +93,14 @@ def salt_and_pepper_noise(x, nu: float, low: float = 0.0, high: float = 1.0,
 
 def _gaussian(t: torch.Tensor, sigma: float, generator) -> torch.Tensor:
     return t + sigma * torch.randn(t.shape, generator=generator, dtype=t.dtype).to(t.device)
+
+
+def _masked(t: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    return t.masked_fill(mask, 0.0)
+
+
+def _masking(t: torch.Tensor, nu: float, generator) -> torch.Tensor:
+    return _masked(t, random_mask(tuple(t.shape), nu, generator).to(t.device))
 
 
 def _salt_and_pepper(t: torch.Tensor, nu: float, low: float, high: float, generator) -> torch.Tensor:
@@ -105,7 +119,7 @@ class GaussianNoise(Corruption):
         check_number(self.sigma, "sigma", low=0.0)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return _gaussian(x, self.sigma, generator)
+        return _unchecked(_gaussian, x, self.sigma, generator)
 
 
 @dataclass(frozen=True)
@@ -117,7 +131,7 @@ class MaskingNoise(Corruption):
         _check_nu(self.nu)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return x.masked_fill(random_mask(tuple(x.shape), self.nu, generator).to(x.device), 0.0)
+        return _unchecked(_masking, x, self.nu, generator)
 
 
 @dataclass(frozen=True)
@@ -132,7 +146,7 @@ class SaltAndPepperNoise(Corruption):
         _check_range(self.low, self.high)
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-        return _salt_and_pepper(x, self.nu, self.low, self.high, generator)
+        return _unchecked(_salt_and_pepper, x, self.nu, self.low, self.high, generator)
 
 
 CORRUPTIONS = {"gaussian": GaussianNoise, "masking": MaskingNoise, "salt_and_pepper": SaltAndPepperNoise}

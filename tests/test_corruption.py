@@ -115,3 +115,8 @@ def test_bad_input_messages(call, message):
     with pytest.raises((TypeError, ValueError)) as err:
         call()
     assert message in str(err.value)
+
+
+def test_objects_take_numpy_like_their_twins(x):
+    out = MaskingNoise(0.5)(x.numpy(), gen())
+    assert isinstance(out, np.ndarray) and np.array_equal(out, masking_noise(x.numpy(), 0.5, gen()))
