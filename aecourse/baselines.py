@@ -55,7 +55,7 @@ class _SignHash:
 
 
 class LSH(_SignHash):
-    """Random-hyperplane LSH: the signs of `n_bits` Gaussian random projections of the centred data."""
+    """Random-hyperplane LSH: the signs of `n_bits` Gaussian random projections of the centred data (lesson 06b)."""
 
     def __init__(self, n_bits: int, seed: int = 0):
         super().__init__(n_bits)
@@ -66,7 +66,7 @@ class LSH(_SignHash):
 
 
 class PCASign(_SignHash):
-    """PCA sign: the signs of the top-`n_bits` principal components."""
+    """PCA sign: the signs of the top-`n_bits` principal components (lesson 06b)."""
 
     def _fit(self, x: np.ndarray) -> np.ndarray:
         self._check_rank(x)
@@ -74,7 +74,8 @@ class PCASign(_SignHash):
 
 
 class ITQ(_SignHash):
-    """Iterative quantisation: PCA to `n_bits` dimensions, then the rotation that best fits binary codes."""
+    """Iterative quantisation: PCA to `n_bits` dimensions, then the rotation that best fits binary codes
+    (lesson 06b)."""
 
     def __init__(self, n_bits: int, n_iter: int = 50, seed: int = 0):
         super().__init__(n_bits)

@@ -42,7 +42,7 @@ def popcount(x: np.ndarray) -> np.ndarray:
 
 # ----------------------------------------------------------------------------------------- bits and bytes
 def binarize(codes, threshold: float = 0.5) -> np.ndarray:
-    """Round float codes to bits: 1 where code > threshold, else 0. Returns uint8 (n, b).
+    """Round float codes to bits: 1 where code > threshold, else 0. Returns uint8 (n, b) (lesson 06b).
 
     Use threshold 0.5 for sigmoid codes and 0 for projections of centred data (LSH, PCA sign, ITQ).
     """
@@ -52,7 +52,8 @@ def binarize(codes, threshold: float = 0.5) -> np.ndarray:
 
 
 def pack_bits(bits) -> np.ndarray:
-    """Pack (n, b) 0/1 bits into (n, ceil(b/8)) uint8 bytes, first bit = most significant (`np.packbits`)."""
+    """Pack (n, b) 0/1 bits into (n, ceil(b/8)) uint8 bytes, first bit = most significant (`np.packbits`)
+    (lesson 06b)."""
     return np.packbits(check_bits(bits), axis=1)
 
 
@@ -80,7 +81,7 @@ def _keys(packed: np.ndarray, n_bits: int) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------ flip masks
 def n_probes(n_bits: int, radius: int) -> int:
-    """Addresses within Hamming distance `radius` of a b-bit code: sum_{i<=r} C(b, i)."""
+    """Addresses within Hamming distance `radius` of a b-bit code: sum_{i<=r} C(b, i) (lesson 06b)."""
     n_bits = check_positive_int(n_bits, "n_bits")
     radius = check_radius(radius, n_bits)
     return sum(math.comb(n_bits, i) for i in range(radius + 1))
@@ -109,7 +110,7 @@ def _flip_positions(n_bits: int, radius: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def flip_masks(n_bits: int, radius: int) -> np.ndarray:
-    """Packed masks (n_probes, ceil(b/8)) whose XOR with a code gives every address within `radius`.
+    """Packed masks (n_probes, ceil(b/8)) whose XOR with a code gives every address within `radius` (lesson 06b).
 
     Order: no flip first, then all 1-bit flips, then 2-bit flips, ...; within a size, flipped positions
     in lexicographic order (as `itertools.combinations`).
@@ -172,7 +173,7 @@ def hamming_distance(query_packed, db_packed) -> np.ndarray:
 
 
 def linear_scan(query_packed, db_packed, radius: int) -> list[np.ndarray]:
-    """Ids of the database codes within Hamming distance <= radius of each query, by scanning them all.
+    """Ids of the database codes within Hamming distance <= radius of each query, by scanning them all (lesson 06b).
 
     Returns one sorted int64 array per query. Cost: n XOR + popcount per query, whatever the radius.
     The radius may be up to 8 * n_bytes (the padding bits of packed codes are 0 and never differ).

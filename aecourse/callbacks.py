@@ -32,7 +32,7 @@ class CodeSnapshot:
 
 
 class CodeRecorder:
-    """`fit` callback: after every `every` epochs, encode `x` (no noise) and keep a `CodeSnapshot`.
+    """`fit` callback: after every `every` epochs, encode `x` (no noise) and keep a `CodeSnapshot` (lesson 06a).
 
     `retrieval=(x_query, y_query, x_db, y_db)` adds precision@`k` by Hamming ranking of the rounded codes
     (labels used only to score). `on_snapshot(snapshot)` is called with each new snapshot (live plots).

@@ -63,7 +63,7 @@ def random_mask(shape: tuple[int, int], nu: float, generator: torch.Generator | 
 
 
 def gaussian_noise(x, sigma: float, generator: torch.Generator | None = None):
-    """x + sigma * eps with eps ~ N(0, I) (no clipping). Returns the same type as `x` (numpy or torch)."""
+    """x + sigma * eps with eps ~ N(0, I) (no clipping). Returns the same type as `x` (numpy or torch) (lesson 04)."""
     t = as_tensor(x, dtype=None)
     sigma = check_number(sigma, "sigma", low=0.0)
     _check_generator(generator)
@@ -71,7 +71,7 @@ def gaussian_noise(x, sigma: float, generator: torch.Generator | None = None):
 
 
 def masking_noise(x, nu: float, generator: torch.Generator | None = None, return_mask: bool = False):
-    """Set a fraction `nu` of each example's entries (exactly round(nu * d) of them) to 0.
+    """Set a fraction `nu` of each example's entries (exactly round(nu * d) of them) to 0 (lesson 04).
 
     With `return_mask=True` also returns the boolean mask of the entries that were set to 0 (the missing ones).
     """
@@ -83,7 +83,8 @@ def masking_noise(x, nu: float, generator: torch.Generator | None = None, return
 
 def salt_and_pepper_noise(x, nu: float, low: float = 0.0, high: float = 1.0,
                           generator: torch.Generator | None = None):
-    """Set a fraction `nu` of each example's entries (exactly round(nu * d)) to `low` or `high`, by a fair coin."""
+    """Set a fraction `nu` of each example's entries (exactly round(nu * d)) to `low` or `high`, by a fair coin
+    (lesson 04)."""
     t = as_tensor(x, dtype=None)
     low, high = _check_range(low, high)
     nu = _check_nu(nu)
@@ -112,7 +113,7 @@ def _salt_and_pepper(t: torch.Tensor, nu: float, low: float, high: float, genera
 
 @dataclass(frozen=True)
 class GaussianNoise(Corruption):
-    """`fit(corrupt=GaussianNoise(0.3))`: additive gaussian noise, `gaussian_noise(x, sigma)`."""
+    """`fit(corrupt=GaussianNoise(0.3))`: additive gaussian noise, `gaussian_noise(x, sigma)` (lesson 04)."""
     sigma: float
 
     def __post_init__(self):
@@ -124,7 +125,8 @@ class GaussianNoise(Corruption):
 
 @dataclass(frozen=True)
 class MaskingNoise(Corruption):
-    """`fit(corrupt=MaskingNoise(0.25))`: a fraction nu of each example's entries set to 0, `masking_noise(x, nu)`."""
+    """`fit(corrupt=MaskingNoise(0.25))`: a fraction nu of each example's entries set to 0, `masking_noise(x, nu)`
+    (lesson 04)."""
     nu: float
 
     def __post_init__(self):
@@ -136,7 +138,8 @@ class MaskingNoise(Corruption):
 
 @dataclass(frozen=True)
 class SaltAndPepperNoise(Corruption):
-    """`fit(corrupt=SaltAndPepperNoise(0.25))`: a fraction nu set to low or high, `salt_and_pepper_noise(x, nu)`."""
+    """`fit(corrupt=SaltAndPepperNoise(0.25))`: a fraction nu set to low or high, `salt_and_pepper_noise(x, nu)`
+    (lesson 04)."""
     nu: float
     low: float = 0.0
     high: float = 1.0
@@ -161,7 +164,7 @@ def make_corruption(kind: str, level: float) -> Corruption:
 
 
 def masked_rmse(x, x_hat, mask) -> float:
-    """Root mean squared error over the masked (missing) entries only: sqrt(mean_{mask} (x - x_hat)^2)."""
+    """Root mean squared error over the masked (missing) entries only: sqrt(mean_{mask} (x - x_hat)^2) (lesson 04)."""
     x, x_hat = as_numpy(x, "x"), as_numpy(x_hat, "x_hat")
     mask = np.asarray(to_numpy(mask))
     if x.shape != x_hat.shape or mask.shape != x.shape:

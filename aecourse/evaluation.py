@@ -14,7 +14,7 @@ from .validation import as_numpy, check_choice, check_labels, check_positive_int
 
 
 def reconstruction_error(x, x_hat, reduction: str = "mean") -> float | np.ndarray:
-    """Squared error ||x - x_hat||^2 / d: one number (`reduction="mean"`) or one per item (`"per_item"`)."""
+    """Squared error ||x - x_hat||^2 / d: one number (`reduction="mean"`) or one per item (`"per_item"`) (lesson 01)."""
     x = as_numpy(x, "x", dtype=np.float64)
     x_hat = as_numpy(x_hat, "x_hat", n_features=x.shape[1])
     check_choice(reduction, "reduction", ("mean", "per_item"))
@@ -25,7 +25,8 @@ def reconstruction_error(x, x_hat, reduction: str = "mean") -> float | np.ndarra
 
 
 def explained_variance(x, x_hat) -> float:
-    """R^2 = 1 - sum ||x - x_hat||^2 / sum ||x - mean(x)||^2: 1 for a perfect copy, 0 for predicting the mean."""
+    """R^2 = 1 - sum ||x - x_hat||^2 / sum ||x - mean(x)||^2: 1 for a perfect copy, 0 for predicting the mean
+    (lesson 01)."""
     x = as_numpy(x, "x", dtype=np.float64)
     total = ((x - x.mean(axis=0)) ** 2).sum()
     if total == 0:
@@ -42,7 +43,7 @@ def pairwise_sq_distances(a, b) -> np.ndarray:
 
 
 def knn_accuracy(codes_train, y_train, codes_test, y_test, k: int = 1) -> float:
-    """Fraction of test items whose label is the majority label of their k nearest training codes.
+    """Fraction of test items whose label is the majority label of their k nearest training codes (lesson 05).
 
     Ties between labels go to the smallest label (as np.argmax on the vote counts does).
     >>> knn_accuracy(pca.encode(x_train), y_train, pca.encode(x_test), y_test, k=1)
@@ -62,7 +63,7 @@ def knn_accuracy(codes_train, y_train, codes_test, y_test, k: int = 1) -> float:
 
 
 def bytes_per_item(x) -> int:
-    """Memory one item takes: n_features * bytes per value (e.g. 64 float32 pixels = 256 bytes)."""
+    """Memory one item takes: n_features * bytes per value (e.g. 64 float32 pixels = 256 bytes) (lesson 05)."""
     x = as_numpy(x, "x")
     return int(x.shape[1] * x.dtype.itemsize)
 
@@ -76,7 +77,7 @@ def nearest_item(database, queries) -> np.ndarray:
 
 
 def nn_search_time(database, queries, repeats: int = 5) -> float:
-    """Seconds per query of a brute-force nearest-neighbour search (`nearest_item`), best of `repeats`.
+    """Seconds per query of a brute-force nearest-neighbour search (`nearest_item`), best of `repeats` (lesson 05).
 
     Wall-clock time: it varies between machines and runs, so lessons print it but never check it.
     """

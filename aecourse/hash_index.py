@@ -40,7 +40,7 @@ class BloomFilter:
 
 
 class HashIndex:
-    """A hash table from b-bit binary codes (b <= 64) to the ids of the items that have them.
+    """A hash table from b-bit binary codes (b <= 64) to the ids of the items that have them (lesson 06b).
 
     >>> index = HashIndex(32, bits_db)          # or HashIndex(32).add(bits_db); packed codes work too
     >>> index.lookup(bits_query, radius=2)      # one sorted int64 array of item ids per query

@@ -70,7 +70,7 @@ class Autoencoder(nn.Module):
 
 def make_autoencoder(n_inputs: int, hidden: Sequence[int], n_code: int, *, activation: str = "relu",
                      code_activation: str | None = None, output_activation: str | None = "sigmoid") -> Autoencoder:
-    """A symmetric MLP autoencoder n_inputs -> hidden... -> n_code -> reversed(hidden)... -> n_inputs.
+    """A symmetric MLP autoencoder n_inputs -> hidden... -> n_code -> reversed(hidden)... -> n_inputs (lesson 00).
 
     >>> make_autoencoder(64, [128], 8)  # 64 -> 128 -> 8 -> 128 -> 64, sigmoid output for pixels in [0, 1]
     """

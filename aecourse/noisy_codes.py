@@ -25,7 +25,7 @@ from .validation import as_numpy, check_choice, check_number, check_positive_int
 
 
 class NoisySigmoid(nn.Module):
-    """h = sigmoid(z + sigma * eps) in training, sigmoid(z) in evaluation; `sigma` is set by a schedule.
+    """h = sigmoid(z + sigma * eps) in training, sigmoid(z) in evaluation; `sigma` is set by a schedule (lesson 06a).
 
     With `n_items` the noise is the original's *fixed per-item* noise: one draw eps_i per training item i, made
     once (seeded), reused every epoch; `forward(z, item_ids)` then needs the items' indices.
@@ -98,7 +98,7 @@ def _check_ramp(start: float, end: float) -> None:
 
 @dataclass(frozen=True)
 class ConstantNoise(_Schedule):
-    """sigma(t) = sigma: the same noise from the first epoch to the last."""
+    """sigma(t) = sigma: the same noise from the first epoch to the last (lesson 06a)."""
     sigma: float
 
     def __post_init__(self):
@@ -148,7 +148,7 @@ SCHEDULES = {"constant": ConstantNoise, "linear": LinearNoise, "exponential": Ex
 
 def noise_schedule(kind: str = "linear", final: float = 8.0, *, rate: float = 5.0, start: float = 0.0,
                    end: float = 0.8) -> _Schedule:
-    """Build a schedule by name: "constant" (sigma = final throughout), "linear" or "exponential" ramps.
+    """Build a schedule by name: "constant" (sigma = final throughout), "linear" or "exponential" ramps (lesson 06a).
 
     >>> noise_schedule("linear", 8.0)(epoch=0, epochs=100), noise_schedule("linear", 8.0)(99, 100)
     (0.0, 8.0)
@@ -200,7 +200,7 @@ class NoiseScheduler:
 # ------------------------------------------------------------------------------------------------- watching
 
 def unsaturated_fraction(codes, low: float = 0.1, high: float = 0.9) -> float:
-    """The share of code activations strictly inside (low, high): those rounding would still change.
+    """The share of code activations strictly inside (low, high): those rounding would still change (lesson 06a).
 
     >>> unsaturated_fraction(np.array([[0.01, 0.5, 0.97, 0.2]]))
     0.5

@@ -48,7 +48,7 @@ class PCA:
 
 
 def fit_pca(x, n_components: int) -> PCA:
-    """Fit PCA with `n_components` axes to x (n_samples, n_features) through the SVD of the centred data.
+    """Fit PCA with `n_components` axes to x (n_samples, n_features) through the SVD of the centred data (lesson 01).
 
     >>> pca = fit_pca(load_digits().x_train, 8); pca.reconstruct(x_test).shape
     (300, 64)
@@ -68,7 +68,8 @@ def fit_pca(x, n_components: int) -> PCA:
 
 
 def pca_baseline_mse(x_train, x_test, n_components) -> float | dict[int, float]:
-    """Test MSE (mean over items and features) of PCA fitted on x_train with k axes, for one k or a list of ks.
+    """Test MSE (mean over items and features) of PCA fitted on x_train with k axes, for one k or a list of ks
+    (lesson 01).
 
     >>> pca_baseline_mse(data.x_train, data.x_test, [2, 8])   # {2: 0.053, 8: 0.024} on the digits
     """
@@ -98,7 +99,7 @@ def _basis(a, name: str) -> np.ndarray:
 
 
 def principal_angles(a, b, degrees: bool = True) -> np.ndarray:
-    """Principal angles between the column spaces of a (d, k1) and b (d, k2), smallest first.
+    """Principal angles between the column spaces of a (d, k1) and b (d, k2), smallest first (lesson 01).
 
     With orthonormal bases Q_a, Q_b (QR), the cosines of the angles are the singular values of Q_a^T Q_b.
     The largest angle is 0 exactly when one subspace contains the other. Matches scipy.linalg.subspace_angles
@@ -113,7 +114,8 @@ def principal_angles(a, b, degrees: bool = True) -> np.ndarray:
 
 
 def column_cosines(a, b) -> np.ndarray:
-    """|cos| of the angle between column i of a and column i of b, for each i: 1 means the same axis (up to sign).
+    """|cos| of the angle between column i of a and column i of b, for each i: 1 means the same axis (up to sign)
+    (lesson 01).
 
     Unlike principal angles, this depends on the basis: two bases of one subspace can have cosines near 0.
     """
@@ -129,7 +131,7 @@ def column_cosines(a, b) -> np.ndarray:
 # ------------------------------------------------------------------------------ linear autoencoders vs PCA
 
 def l2_linear_ae_singular_values(eigenvalues, lam: float) -> np.ndarray:
-    """Singular values of W2 at the optimum of a linear AE with an L2 penalty (Kunin et al., ICML 2019).
+    """Singular values of W2 at the optimum of a linear AE with an L2 penalty (Kunin et al., ICML 2019) (lesson 01).
 
     Objective (centred data, no biases):  mean over items of ||x - W2 W1 x||^2 + lam (||W1||_F^2 + ||W2||_F^2),
     with `eigenvalues` e_i of the biased covariance C = X_c^T X_c / n, largest first. At the optimum W1 = W2^T,
@@ -144,7 +146,8 @@ def l2_linear_ae_singular_values(eigenvalues, lam: float) -> np.ndarray:
 
 
 def fit_linear_autoencoder(x, n_code: int, *, l2: float = 0.0, epochs: int = 600, lr: float = 1e-2, seed: int = 0):
-    """Train `LinearAutoencoder(d, n_code, bias=False)` on the centred data x - mean(x), full batch with Adam.
+    """Train `LinearAutoencoder(d, n_code, bias=False)` on the centred data x - mean(x), full batch with Adam
+    (lesson 01).
 
     Loss: mean over items of ||x - W2 W1 x||^2 (summed over features, so the eigenvalues in
     `l2_linear_ae_singular_values` are those of the biased covariance), plus l2 (||W1||^2 + ||W2||^2).

@@ -30,7 +30,7 @@ EPS = 1e-6  # keeps log() finite when a unit's mean activation reaches 0 or 1
 # ------------------------------------------------------------------------------------------ sparsity (02)
 
 def l1_activity(h: torch.Tensor, lam: float) -> torch.Tensor:
-    """L1 activity penalty  lam * sum_i |h_i|, averaged over the examples of the batch.
+    """L1 activity penalty  lam * sum_i |h_i|, averaged over the examples of the batch (lesson 02).
 
     >>> l1_activity(torch.tensor([[0.5, -1.0]]), lam=0.1)
     tensor(0.1500)
@@ -49,7 +49,8 @@ def bernoulli_kl(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
 
 
 def kl_sparsity(h: torch.Tensor, rho: float = 0.05, beta: float = 3.0) -> torch.Tensor:
-    """KL sparsity penalty (Ng, CS294A)  beta * sum_j KL(rho || rho_hat_j),  rho_hat_j = mean over the batch of h_j.
+    """KL sparsity penalty (Ng, CS294A)  beta * sum_j KL(rho || rho_hat_j),  rho_hat_j = mean over the batch of h_j
+    (lesson 02).
 
     `h` must be activations in (0, 1), e.g. sigmoid units; the penalty is 0 exactly when every unit's mean
     activation equals the target `rho`.
@@ -73,7 +74,7 @@ def _check_unit_interval(h: torch.Tensor) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class L1Activity(Penalty):
-    """Penalty object for `fit`: `L1Activity(lam)(model, x_in, h) = l1_activity(h, lam)`."""
+    """Penalty object for `fit`: `L1Activity(lam)(model, x_in, h) = l1_activity(h, lam)` (lesson 02)."""
     lam: float = 1e-3
 
     def __post_init__(self):
@@ -85,7 +86,7 @@ class L1Activity(Penalty):
 
 @dataclass(frozen=True)
 class KLSparsity(Penalty):
-    """Penalty object for `fit`: `KLSparsity(rho, beta)(model, x_in, h) = kl_sparsity(h, rho, beta)`.
+    """Penalty object for `fit`: `KLSparsity(rho, beta)(model, x_in, h) = kl_sparsity(h, rho, beta)` (lesson 02).
 
     The codes are checked to lie in [0, 1] on `fit`'s first batch only (a sigmoid code layer keeps them there).
     """
@@ -106,7 +107,7 @@ class KLSparsity(Penalty):
 # --------------------------------------------------------------------------------------- contraction (03)
 
 def contractive_sigmoid(h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """Closed form of ||J_f(x)||_F^2 for a sigmoid encoder h = sigmoid(W x + b), one value per example.
+    """Closed form of ||J_f(x)||_F^2 for a sigmoid encoder h = sigmoid(W x + b), one value per example (lesson 03).
 
     dh_i/dx_j = h_i (1 - h_i) W_ij, so  ||J||_F^2 = sum_i (h_i (1 - h_i))^2 sum_j W_ij^2.
     `h` is (n, k), `weight` is W with shape (k, d) (an nn.Linear's `.weight`). Returns shape (n,).
@@ -148,12 +149,13 @@ def jacobian(encoder, x: torch.Tensor) -> torch.Tensor:
 
 
 def jacobian_frobenius_sq(encoder, x: torch.Tensor) -> torch.Tensor:
-    """||J_f(x)||_F^2 = sum_ij (dh_i/dx_j)^2 for any encoder f, by autograd; one value per example, shape (n,)."""
+    """||J_f(x)||_F^2 = sum_ij (dh_i/dx_j)^2 for any encoder f, by autograd; one value per example, shape (n,)
+    (lesson 03)."""
     return jacobian(encoder, x).pow(2).sum(dim=(1, 2))
 
 
 def jacobian_singular_values(encoder, x: torch.Tensor) -> torch.Tensor:
-    """Singular values of J_f(x) for each example, largest first, shape (n, min(n_hidden, n_inputs)).
+    """Singular values of J_f(x) for each example, largest first, shape (n, min(n_hidden, n_inputs)) (lesson 03).
 
     A value above 1 is a direction in input space that the encoder stretches; a CAE keeps few of them.
     """
@@ -199,7 +201,7 @@ class TiedDecoder(nn.Module):
 
 
 def tied_sigmoid_autoencoder(n_inputs: int, n_hidden: int) -> nn.Module:
-    """h = sigmoid(W x + b), r = sigmoid(W^T h + c): the CAE of Rifai et al. (2011).
+    """h = sigmoid(W x + b), r = sigmoid(W^T h + c): the CAE of Rifai et al. (2011) (lesson 03).
 
     With tied weights the encoder cannot shrink ||J|| by shrinking W (the decoder needs W too), so a contractive
     penalty pushes units into saturation instead, where h (1 - h) is near 0.
@@ -211,7 +213,7 @@ def tied_sigmoid_autoencoder(n_inputs: int, n_hidden: int) -> nn.Module:
 
 @dataclass(frozen=True)
 class Contractive(Penalty):
-    """Penalty object for `fit`: lam * mean_n ||J_f(x_n)||_F^2 (Rifai et al. 2011).
+    """Penalty object for `fit`: lam * mean_n ||J_f(x_n)||_F^2 (Rifai et al. 2011) (lesson 03).
 
     method="sigmoid" uses the closed form (one-layer sigmoid encoders only, cheapest); method="autograd"
     differentiates through the encoder, so it works for any encoder (it sets `needs_input_grad`, which makes
@@ -242,7 +244,7 @@ class Contractive(Penalty):
 # ------------------------------------------------------------------------------- measures of contraction (03)
 
 def saturation_fraction(h, margin: float = 0.05) -> float:
-    """Fraction of sigmoid activations within `margin` of 0 or 1 (saturated: their derivative is near 0)."""
+    """Fraction of sigmoid activations within `margin` of 0 or 1 (saturated: their derivative is near 0) (lesson 03)."""
     check_data(h, "h")
     margin = check_number(margin, "margin", low=0.0, high=0.5, low_open=True, high_open=True)
     h = torch.as_tensor(h)
@@ -251,7 +253,7 @@ def saturation_fraction(h, margin: float = 0.05) -> float:
 
 @torch.no_grad()
 def contraction_ratio(encoder, x: torch.Tensor, epsilon: float, generator: torch.Generator | None = None) -> float:
-    """Mean ||f(x + e) - f(x)|| / ||e|| over the examples, for random directions e of length `epsilon`.
+    """Mean ||f(x + e) - f(x)|| / ||e|| over the examples, for random directions e of length `epsilon` (lesson 03).
 
     For small epsilon this is an average of ||J u|| over random unit vectors u; a contractive encoder keeps it small.
     """

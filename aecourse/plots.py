@@ -19,7 +19,7 @@ def image_grid(images, image_shape: tuple[int, int] = (8, 8), n_cols: int = 10, 
                row_titles: Sequence[str] | None = None,
                titles: Sequence[str] | None = None, symmetric: bool = False, cmap: str | None = None,
                scale: float = 0.9, fig=None):
-    """Show each row of `images` (n, h*w) as an h x w picture, `n_cols` per row; return the Figure.
+    """Show each row of `images` (n, h*w) as an h x w picture, `n_cols` per row; return the Figure (lesson 01).
 
     Pixels use a grey scale from 0 to 1; `symmetric=True` centres the colour scale on 0 per image (for
     weights / filters, red-blue). `row_titles` label each grid row, `titles` each image.
@@ -58,7 +58,7 @@ def image_grid(images, image_shape: tuple[int, int] = (8, 8), n_cols: int = 10, 
 
 
 def scatter_2d(codes, labels=None, *, ax=None, title: str | None = None, s: float = 8.0, cmap: str = "tab10"):
-    """Scatter 2-D codes (n, 2), coloured by integer `labels` with a legend; return the Axes."""
+    """Scatter 2-D codes (n, 2), coloured by integer `labels` with a legend; return the Axes (lesson 05)."""
     codes = as_numpy(codes, "codes", n_features=2)
     if labels is not None:
         labels = check_labels(labels, "labels", len(codes))
@@ -80,7 +80,8 @@ def scatter_2d(codes, labels=None, *, ax=None, title: str | None = None, s: floa
 
 def error_curve(sizes: Sequence[int], errors: Mapping[str, Sequence[float]], *, ax=None,
                 ylabel: str = "test MSE", xlabel: str = "latent size k", logy: bool = False):
-    """Plot error vs latent size, one line per method: `errors = {"PCA": [...], "AE": [...]}`; return the Axes."""
+    """Plot error vs latent size, one line per method: `errors = {"PCA": [...], "AE": [...]}`; return the Axes
+    (lesson 01)."""
     sizes = list(sizes)
     if not sizes:
         raise ValueError("sizes: expected a non-empty list of latent sizes, got an empty one")

@@ -54,7 +54,7 @@ def _relevance(ranking: np.ndarray, query_labels: np.ndarray, db_labels: np.ndar
 
 
 def precision_at_k(query_bits, db_bits, query_labels, db_labels, k: int = 100) -> float:
-    """Mean over queries of the fraction of same-label items among the k nearest by Hamming distance."""
+    """Mean over queries of the fraction of same-label items among the k nearest by Hamming distance (lesson 06b)."""
     query_bits, db_bits, query_labels, db_labels = _check_codes(query_bits, db_bits, query_labels, db_labels)
     k = _check_k(k, len(db_bits))
     ranking = hamming_ranking(query_bits, db_bits)[:, :k]
@@ -71,7 +71,7 @@ def average_precision(relevant: np.ndarray) -> np.ndarray:
 
 
 def mean_average_precision(query_bits, db_bits, query_labels, db_labels) -> float:
-    """Mean over queries of the average precision of the full Hamming ranking (ties by id).
+    """Mean over queries of the average precision of the full Hamming ranking (ties by id) (lesson 06b).
 
     Queries with no same-label item in the database have no AP and are left out of the mean.
     """
@@ -97,7 +97,8 @@ class RadiusMetrics(NamedTuple):
 
 
 def precision_recall_at_radius(query_bits, db_bits, query_labels, db_labels, radius: int) -> RadiusMetrics:
-    """Precision, recall and fraction answered of the lookup returning all items within Hamming `radius`."""
+    """Precision, recall and fraction answered of the lookup returning all items within Hamming `radius`
+    (lesson 06b)."""
     query_bits, db_bits, query_labels, db_labels = _check_codes(query_bits, db_bits, query_labels, db_labels)
     radius = check_radius(radius, db_bits.shape[1])
     found = _distances(query_bits, db_bits) <= radius
@@ -113,7 +114,7 @@ def precision_recall_at_radius(query_bits, db_bits, query_labels, db_labels, rad
 
 
 def float_knn_precision_at_k(x_query, x_db, query_labels, db_labels, k: int = 100) -> float:
-    """precision@k of Euclidean k-nearest neighbours on the float vectors: the ceiling for binary codes."""
+    """precision@k of Euclidean k-nearest neighbours on the float vectors: the ceiling for binary codes (lesson 06b)."""
     xd = as_numpy(x_db, "x_db", dtype=np.float64)
     xq = as_numpy(x_query, "x_query", dtype=np.float64, n_features=xd.shape[1])
     query_labels = check_labels(query_labels, "query_labels", len(xq))

@@ -184,7 +184,7 @@ class NeighbourSwap(Corruption):
 
 @dataclass(frozen=True)
 class Recipe:
-    """The training recipe's settings (defaults: the ones measured best on the digits, see benchmarks/)."""
+    """The training recipe's settings (defaults: the ones measured best on the digits, see benchmarks/) (lesson 06b)."""
     hidden: tuple[int, ...] = (256,)
     decoder_hidden: tuple[int, ...] = ()
     epochs: int = 200
@@ -199,7 +199,7 @@ def train_hashing_autoencoder(x, n_bits: int, schedule: Callable[[int, int], flo
                               epochs: int | None = None, seed: int = 0, callbacks: Sequence = (),
                               recipe: Recipe = Recipe(), fixed_noise: bool = False,
                               progress: bool = False) -> tuple[HashingAutoencoder, History]:
-    """Train a hashing autoencoder on `x` (n_items, n_features) in [0, 1]; return (model, history).
+    """Train a hashing autoencoder on `x` (n_items, n_features) in [0, 1]; return (model, history) (lesson 06a).
 
     `schedule(epoch, epochs) -> sigma` (default `noise_schedule("linear", 8.0)`), `fixed_noise=True` for the
     original's fixed per-item noise; `callbacks` (e.g. a `CodeRecorder`) see each epoch's codes before the
@@ -231,13 +231,15 @@ def train_hashing_autoencoder(x, n_bits: int, schedule: Callable[[int, int], flo
 
 
 def encode_bits(model: nn.Module, x) -> np.ndarray:
-    """The items' binary addresses: the codes h = f(x) (no noise) rounded at 1/2, uint8 (n_items, n_bits)."""
+    """The items' binary addresses: the codes h = f(x) (no noise) rounded at 1/2, uint8 (n_items, n_bits)
+    (lesson 06a)."""
     return binarize(encode(model, x))
 
 
 @torch.no_grad()
 def rounding_cost(model: HashingAutoencoder, x) -> tuple[float, float]:
-    """(MSE reconstructing from the real-valued codes, MSE reconstructing from the codes rounded to 0/1)."""
+    """(MSE reconstructing from the real-valued codes, MSE reconstructing from the codes rounded to 0/1)
+    (lesson 06a)."""
     model.eval()
     data = as_tensor(x, "x", device=model_device(model), n_features=model.n_inputs)
     h = model.encode(data)

@@ -78,7 +78,7 @@ class History:
 
 
 def model_device(model: nn.Module) -> torch.device:
-    """The device the model's parameters live on (CPU for a model without parameters)."""
+    """The device the model's parameters live on (CPU for a model without parameters) (lesson 01)."""
     return next((p.device for p in model.parameters()), torch.device("cpu"))
 
 
@@ -87,7 +87,7 @@ def fit(model: nn.Module, x, *, epochs: int = 50, batch_size: int = 64, lr: floa
         penalty: Penalty | Sequence[Penalty] | None = None, corrupt: Corruption | None = None,
         callbacks: Sequence[Callback] = (), x_val=None, seed: int = 0, device: str | torch.device | None = None,
         progress: bool = True) -> History:
-    """Train an autoencoder `model` (with `encode` and `decode`) to reconstruct `x` (n_samples, n_features).
+    """Train an autoencoder `model` (with `encode` and `decode`) to reconstruct `x` (n_samples, n_features) (lesson 00).
 
     `penalty` is one callable `Omega(model, x_in, h) -> scalar` or a list of them (summed); `corrupt(x, generator)`
     returns the corrupted input x~ that the encoder sees, while the loss still compares with the clean x.
@@ -223,10 +223,10 @@ def _apply_in_batches(step: Callable, model: nn.Module, x, batch_size: int) -> n
 
 
 def encode(model: nn.Module, x, batch_size: int = 4096) -> np.ndarray:
-    """The codes h = f(x) as a numpy array, computed in eval mode on the model's device."""
+    """The codes h = f(x) as a numpy array, computed in eval mode on the model's device (lesson 02)."""
     return _apply_in_batches(model.encode, model, x, batch_size)
 
 
 def reconstruct(model: nn.Module, x, batch_size: int = 4096) -> np.ndarray:
-    """The reconstructions r = g(f(x)) as a numpy array, computed in eval mode on the model's device."""
+    """The reconstructions r = g(f(x)) as a numpy array, computed in eval mode on the model's device (lesson 00)."""
     return _apply_in_batches(model, model, x, batch_size)
