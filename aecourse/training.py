@@ -48,14 +48,16 @@ class Penalty:
 class Corruption:
     """The contract of `fit(corrupt=...)`: `corrupt(x, generator) -> x~`, the input the encoder sees.
 
-    The library's corruptions (`GaussianNoise`, `MaskingNoise`, `SaltAndPepperNoise`, `NeighbourSwap`) are
-    frozen dataclasses deriving from this one, settings checked once when built, with a functional twin that
-    checks its input (`gaussian_noise(x, sigma)`, ...). Random numbers come from `generator` (a CPU
-    `torch.Generator`), so `fit`'s seed fixes the corruption.
+    The library's corruptions (`GaussianNoise`, `MaskingNoise`, `SaltAndPepperNoise`) are frozen dataclasses
+    deriving from this one, settings checked once when built, each with a functional twin that checks its input
+    (`gaussian_noise(x, sigma)`, ...); `NeighbourSwap` derives from it too, a plain class since it holds its
+    training items. Random numbers come from `generator` (a CPU `torch.Generator`), so `fit`'s seed fixes the
+    corruption.
     """
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         raise NotImplementedError
+
 
 LOSSES = {
     "mse": lambda r, x: ((r - x) ** 2).mean(),

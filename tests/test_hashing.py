@@ -269,3 +269,19 @@ def test_bits_of_the_right_width_but_wrong_values_say_so():
     one_bit = HashIndex(1, np.array([[1], [0]], dtype=np.uint8))             # 1-bit codes: bits and bytes look alike
     assert_same(one_bit.lookup(np.array([[128]], dtype=np.uint8)), [np.array([0])])
     assert_same(one_bit.lookup(torch.tensor([[1]], dtype=torch.uint8)), [np.array([0])])
+
+
+def test_bit_order_differs_from_faiss_but_distances_agree():
+    """bits.py's docstring: we pack the first bit as the most significant (np.packbits); faiss's own binarisation
+    puts dimension 0 in the least significant bit of byte 0. Hamming distances do not see the order."""
+    faiss = pytest.importorskip("faiss")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((20, 16)).astype(np.float32)
+    ours = pack_bits((x > 0).astype(np.uint8))
+    theirs = np.zeros_like(ours)
+    faiss.real_to_binary(16 * len(x), faiss.swig_ptr(np.ascontiguousarray(x)), faiss.swig_ptr(theirs))
+    first = np.zeros((1, 16), np.uint8)
+    first[0, 0] = 1
+    assert pack_bits(first)[0, 0] == 0b1000_0000                          # ours: dimension 0 = most significant
+    assert np.array_equal(theirs, np.packbits(x > 0, axis=1, bitorder="little"))   # faiss: least significant
+    assert np.array_equal(hamming_distance(ours, ours), hamming_distance(theirs, theirs))
