@@ -27,7 +27,7 @@ from .validation import as_numpy, check_bits, check_number, check_packed, check_
 
 MAX_KEY_BITS = 64          # HashIndex stores each code as one uint64 address
 MAX_PROBES = 1 << 22       # beyond ~4M probes per query a linear scan is the better tool
-_CHUNK = 1 << 21           # probes (or distance entries) handled per vectorised step, bounds memory
+CHUNK = 1 << 21           # probes (or distance entries) handled per vectorised step, bounds memory
 
 _POPCOUNT8 = np.array([i.bit_count() for i in range(256)], dtype=np.uint8)
 
@@ -70,10 +70,11 @@ def to_keys(packed, n_bits: int) -> np.ndarray:
     if n_bits > MAX_KEY_BITS:
         raise ValueError(f"n_bits: integer addresses hold at most {MAX_KEY_BITS} bits, got {n_bits}")
     packed = check_packed(packed, "packed", n_bits)
-    return _keys(packed, n_bits)
+    return packed_keys(packed, n_bits)
 
 
-def _keys(packed: np.ndarray, n_bits: int) -> np.ndarray:
+def packed_keys(packed: np.ndarray, n_bits: int) -> np.ndarray:
+    """`to_keys` without the checks, for codes already checked (the hash index calls it on every lookup)."""
     wide = np.zeros((len(packed), 8), dtype=np.uint8)
     wide[:, :packed.shape[1]] = packed
     return wide.view(">u8").ravel().astype(np.uint64) >> np.uint64(64 - n_bits)
@@ -123,8 +124,8 @@ def flip_masks(n_bits: int, radius: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=32)
-def _flip_keys(n_bits: int, radius: int) -> np.ndarray:
-    """The masks of `flip_masks` as uint64 integers (n_bits <= 64)."""
+def flip_keys(n_bits: int, radius: int) -> np.ndarray:
+    """The masks of `flip_masks` as uint64 integers (n_bits <= 64), read-only and cached: XOR one with a key."""
     count = _check_probes(n_bits, radius)
     positions, owners = _flip_positions(n_bits, radius)
     keys = np.zeros(count, dtype=np.uint64)
@@ -153,13 +154,13 @@ def _distance_blocks(query_packed, db_packed):
     if len(db_packed) == 0:
         raise ValueError("db_packed: the database is empty: add at least one code")
     q, x = _words(query_packed), _words(db_packed)
-    step = max(1, _CHUNK // (len(x) * x.shape[1]))
+    step = max(1, CHUNK // (len(x) * x.shape[1]))
     for s in range(0, len(q), step):
         dist = popcount(q[s:s + step, None, :] ^ x[None, :, :])
         yield dist[:, :, 0] if x.shape[1] == 1 else dist.sum(axis=-1, dtype=np.int32)
 
 
-def _split_by(values: np.ndarray, owner: np.ndarray, n_groups: int) -> list[np.ndarray]:
+def split_by_owner(values: np.ndarray, owner: np.ndarray, n_groups: int) -> list[np.ndarray]:
     """Values sorted by ascending owner (0..n_groups-1) -> one int64 array per owner (empty where none)."""
     bounds = np.searchsorted(owner, np.arange(n_groups + 1)).tolist()
     values = values.astype(np.int64, copy=False)
@@ -183,5 +184,5 @@ def linear_scan(query_packed, db_packed, radius: int) -> list[np.ndarray]:
     for dist in _distance_blocks(query_packed, db_packed):
         flat = np.flatnonzero(dist <= radius)                            # row-major: query, then item id
         rows, ids = np.divmod(flat, dist.shape[1])
-        result.extend(_split_by(ids, rows, len(dist)))
+        result.extend(split_by_owner(ids, rows, len(dist)))
     return result

@@ -11,7 +11,7 @@ import os
 
 import numpy as np
 
-from .bits import _CHUNK, MAX_KEY_BITS, _flip_keys, _keys, _split_by
+from .bits import CHUNK, MAX_KEY_BITS, flip_keys, packed_keys, split_by_owner
 from .validation import check_bits, check_packed, check_positive_int, check_radius, packed_width, to_numpy
 
 
@@ -75,7 +75,7 @@ class HashIndex:
         return check_packed(arr, name, self.n_bits)
 
     def _build(self) -> None:
-        keys = _keys(self._codes, self.n_bits)
+        keys = packed_keys(self._codes, self.n_bits)
         self._order = np.argsort(keys, kind="stable")                     # ids grouped by address, ascending
         sorted_keys = keys[self._order]
         first = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(keys) else np.zeros(0, int)
@@ -122,9 +122,9 @@ class HashIndex:
             raise ValueError("lookup: the index is empty: add codes first with index.add(bits)")
         packed = self._as_packed(query, "query")
         radius = check_radius(radius, self.n_bits)
-        masks = _flip_keys(self.n_bits, radius)
-        query_keys = _keys(packed, self.n_bits)
-        step = max(1, _CHUNK // len(masks))
+        masks = flip_keys(self.n_bits, radius)
+        query_keys = packed_keys(packed, self.n_bits)
+        step = max(1, CHUNK // len(masks))
         result = []
         for s in range(0, len(query_keys), step):
             result.extend(self._probe(query_keys[s:s + step], masks))
@@ -145,7 +145,7 @@ class HashIndex:
         ids = self._order[offset]
         owner = np.repeat(owner, count)
         ids = np.sort(owner * len(self) + ids) - owner * len(self) if total else ids  # sort ids within each query
-        return _split_by(ids, owner, len(query_keys))
+        return split_by_owner(ids, owner, len(query_keys))
 
     # ------------------------------------------------------------------------------------- persistence
     def save(self, path) -> None:

@@ -150,8 +150,8 @@ def test_add_appends_ids_and_many_queries_are_chunked(monkeypatch):
     db = clustered_bits(300, 16, n_centres=10)
     index = HashIndex(16, db[:100]).add(db[100:])
     query = clustered_bits(50, 16, n_centres=10, seed=3)
-    monkeypatch.setattr(bits, "_CHUNK", 64)                                 # forces several scan blocks
-    monkeypatch.setattr(hash_index, "_CHUNK", 64)                           # and several probe blocks
+    monkeypatch.setattr(bits, "CHUNK", 64)                                 # forces several scan blocks
+    monkeypatch.setattr(hash_index, "CHUNK", 64)                           # and several probe blocks
     assert_same(index.lookup(query, 2), brute_force(query, db, 2))
     assert_same(linear_scan(pack_bits(query), pack_bits(db), 2), brute_force(query, db, 2))
 
