@@ -129,12 +129,12 @@ class ItemIndex:
     training rows, so each row's bytes are its key. `index(x_batch) -> LongTensor` of row numbers."""
 
     def __init__(self, x_train):
-        rows = _numpy_rows(x_train, "x_train")
+        rows = as_numpy(x_train, "x_train", dtype=np.float32)
         self._ids = {row.tobytes(): i for i, row in enumerate(rows)}
         self.n_items = len(rows)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        rows = _numpy_rows(x, "x")
+        rows = as_numpy(x, "x", dtype=np.float32)
         try:
             ids = [self._ids[row.tobytes()] for row in rows]
         except KeyError:
@@ -143,13 +143,9 @@ class ItemIndex:
         return torch.tensor(ids, dtype=torch.long, device=x.device if isinstance(x, torch.Tensor) else None)
 
 
-def _numpy_rows(x, name: str) -> np.ndarray:
-    return np.ascontiguousarray(as_numpy(x, name, dtype=np.float32))
-
-
 def neighbour_table(x, k: int, chunk: int = 1024) -> np.ndarray:
     """(n, k) row numbers of each row's k nearest rows of x by Euclidean distance, itself first (ties aside)."""
-    items = torch.as_tensor(_numpy_rows(x, "x"))
+    items = torch.as_tensor(as_numpy(x, "x", dtype=np.float32))
     k = check_positive_int(k, "k")
     if k > len(items):
         raise ValueError(f"k: expected at most {len(items)} neighbours (the number of items), got {k}")
@@ -168,7 +164,7 @@ class NeighbourSwap(Corruption):
     def __init__(self, x_train, k: int = 10):
         self.k = check_positive_int(k, "k")
         self.index = ItemIndex(x_train)
-        self.items = torch.as_tensor(_numpy_rows(x_train, "x_train"))
+        self.items = torch.as_tensor(as_numpy(x_train, "x_train", dtype=np.float32))
         self.neighbours = torch.as_tensor(neighbour_table(self.items, self.k))
 
     def __repr__(self) -> str:
