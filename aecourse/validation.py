@@ -95,7 +95,7 @@ def check_choice(value, name: str, choices) -> str:
 
 # --------------------------------------------------------------------------------------------- converters
 def to_numpy(x):
-    """A tensor as a numpy array (detached, on the CPU); anything else unchanged. The only such call."""
+    """A tensor as a numpy array (detached, on the CPU); anything else unchanged."""
     return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x
 
 
