@@ -4,9 +4,9 @@ import pytest
 import torch
 
 from aecourse.bits import binarize
+from aecourse.callbacks import CodeRecorder
 from aecourse.data import load_digits
 from aecourse.noisy_codes import (
-    CodeRecorder,
     ConstantNoise,
     ExponentialNoise,
     LinearNoise,
