@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from aecourse.baselines import ITQ, LSH, PCASign, _principal_directions
+from aecourse.baselines import ITQ, LSH, PCASign
+from aecourse.pca import fit_pca
 
 
 @pytest.fixture(scope="module")
@@ -14,15 +15,11 @@ def x():
     return rng.normal(size=(60, 5)) @ np.diag([4.0, 3.0, 2.0, 1.0, 0.5]) + 1.0
 
 
-def encode(method, data):
-    return method.transform(data)
-
-
 def test_lsh_projection_is_the_seeded_gaussian(x):
     lsh = LSH(7, seed=4).fit(x)
     np.testing.assert_array_equal(lsh.projection_, np.random.default_rng(4).standard_normal((5, 7)))
     np.testing.assert_allclose(lsh.mean_, x.mean(0))
-    np.testing.assert_array_equal(encode(lsh, x[:9]), ((x[:9] - x.mean(0)) @ lsh.projection_ > 0).astype(np.uint8))
+    np.testing.assert_array_equal(lsh.encode(x[:9]), ((x[:9] - x.mean(0)) @ lsh.projection_ > 0).astype(np.uint8))
     assert LSH(3).seed == 0 and LSH(3, seed=0).fit(x).projection_.shape == (5, 3)
     assert repr(LSH(3)) == "LSH(n_bits=3)" and repr(PCASign(2)) == "PCASign(n_bits=2)"
 
@@ -34,8 +31,8 @@ def test_pca_sign_axes_and_their_sign_convention(x):
     np.testing.assert_allclose(np.abs(p.T), np.abs(vt), atol=1e-10)
     assert np.all(p[np.abs(p).argmax(axis=0), np.arange(3)] > 0)                 # largest entry of each axis > 0
     np.testing.assert_allclose(PCASign(3).fit(-x).projection_, p, atol=1e-10)     # mirrored data, same axes
-    np.testing.assert_allclose(_principal_directions(xc, 2), p[:, :2], atol=1e-10)
-    bits = encode(PCASign(3).fit(x), x)
+    np.testing.assert_allclose(fit_pca(x, 2).components.T, p[:, :2], atol=1e-10)
+    bits = PCASign(3).fit(x).encode(x)
     np.testing.assert_array_equal(bits, (xc @ p > 0).astype(np.uint8))
     assert PCASign(5).fit(x).projection_.shape == (5, 5)                          # n_bits = min(n, d) is allowed
 
@@ -43,7 +40,7 @@ def test_pca_sign_axes_and_their_sign_convention(x):
 def test_itq_steps_by_hand(x):
     itq = ITQ(3, n_iter=4, seed=2).fit(x)
     xc = x - x.mean(0)
-    pca = _principal_directions(xc, 3)
+    pca = fit_pca(x, 3).components.T
     v = xc @ pca
     rotation = np.linalg.qr(np.random.default_rng(2).standard_normal((3, 3)))[0]
     losses = []
@@ -61,7 +58,7 @@ def test_itq_steps_by_hand(x):
 def test_itq_without_iterations_is_a_random_rotation_of_pca(x):
     itq = ITQ(3, n_iter=0, seed=1).fit(x)
     rotation = np.linalg.qr(np.random.default_rng(1).standard_normal((3, 3)))[0]
-    np.testing.assert_allclose(itq.projection_, _principal_directions(x - x.mean(0), 3) @ rotation, atol=1e-10)
+    np.testing.assert_allclose(itq.projection_, fit_pca(x, 3).components.T @ rotation, atol=1e-10)
     assert itq.quantization_loss_ == []
 
 
@@ -70,18 +67,18 @@ def test_inputs_are_used_in_float64(x):
     lsh = LSH(4, seed=1).fit(big)
     assert lsh.mean_.dtype == np.float64
     np.testing.assert_allclose(lsh.mean_, big.astype(np.float64).mean(0), rtol=1e-12)
-    np.testing.assert_array_equal(encode(lsh, torch.as_tensor(big)), encode(lsh, big))
-    assert LSH(4).fit_transform(big).shape == (60, 4)
+    np.testing.assert_array_equal(lsh.encode(torch.as_tensor(big)), lsh.encode(big))
+    assert LSH(4).fit_encode(big).shape == (60, 4)
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda x: ITQ(8).transform(x), RuntimeError, "ITQ: call .fit(x_train) before .transform(x)"),
+    (lambda x: ITQ(8).encode(x), RuntimeError, "ITQ: call .fit(x_train) before .encode(x)"),
     (lambda x: PCASign(6).fit(x), ValueError,
      "n_bits: PCASign keeps at most min(n_samples, n_features) = 5 principal directions, got n_bits=6: use fewer "
      "bits, or LSH, which takes any number"),
     (lambda x: ITQ(4).fit(x[:3]), ValueError,
      "n_bits: ITQ keeps at most min(n_samples, n_features) = 3 principal directions, got n_bits=4..."),
-    (lambda x: LSH(3).fit(x).transform(x[:, :4]), ValueError, "x: expected 5 features per sample, got 4..."),
+    (lambda x: LSH(3).fit(x).encode(x[:, :4]), ValueError, "x: expected 5 features per sample, got 4..."),
     (lambda x: LSH(0), ValueError, "n_bits: expected an integer >= 1, got 0"),
     (lambda x: LSH(2, seed=-1), ValueError, "seed: expected an integer >= 0, got -1"),
     (lambda x: ITQ(2, n_iter=-1), ValueError, "n_iter: expected an integer >= 0, got -1"),

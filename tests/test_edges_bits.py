@@ -47,7 +47,7 @@ def test_distances_and_scan_at_every_width(n_bits):
 
 
 def test_scan_in_small_blocks(monkeypatch):
-    monkeypatch.setattr(bits_module, "_CHUNK", 5)
+    monkeypatch.setattr(bits_module, "CHUNK", 5)
     q, db = random_bits(9, 20, 3), random_bits(30, 20, 4)
     d = distances(q, db)
     np.testing.assert_array_equal(hamming_distance(pack_bits(q), pack_bits(db)), d)
@@ -104,8 +104,8 @@ def test_probe_counts_and_masks():
     assert keys[0] == 0 and keys[1:11].tolist() == [1 << (9 - i) for i in range(10)]
     assert keys[11] == (1 << 9) | (1 << 8) and keys[-1] == 3
     assert len(set(keys.tolist())) == len(keys)
-    np.testing.assert_array_equal(bits_module._flip_keys(10, 2), keys)
-    assert not bits_module._flip_keys(10, 2).flags.writeable
+    np.testing.assert_array_equal(bits_module.flip_keys(10, 2), keys)
+    assert not bits_module.flip_keys(10, 2).flags.writeable
     # the probe limit is inclusive: exactly MAX_PROBES is allowed
     n_bits = next(b for b in range(2, 10_000) if 1 + b + math.comb(b, 2) > MAX_PROBES)
     assert bits_module._check_probes(2 ** 22 - 1, 1) == 2 ** 22 == MAX_PROBES
@@ -169,10 +169,10 @@ def test_radius_bounds_and_types():
      "codes of the same length"),
     (lambda: hamming_distance(np.zeros((1, 1), np.uint8), np.zeros((0, 1), np.uint8)), ValueError,
      "db_packed: the database is empty: add at least one code"),
-    (lambda: binarize(np.zeros((1, 2)), threshold="0.5"), TypeError, "threshold: expected a real number, got str "
-     "'0.5'"),
-    (lambda: binarize(np.zeros((1, 2)), threshold=True), TypeError, "threshold: expected a real number, got bool "
-     "True"),
+    (lambda: binarize(np.zeros((1, 2)), threshold="0.5"), TypeError,
+     "threshold: expected a finite real number, got str '0.5'"),
+    (lambda: binarize(np.zeros((1, 2)), threshold=True), TypeError,
+     "threshold: expected a finite real number, got bool True"),
     (lambda: binarize(np.zeros(2)), ValueError, "codes: expected a 2-D array..."),
 ])
 def test_bad_input_gets_the_full_message(call, error, message):

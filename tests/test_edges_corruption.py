@@ -5,14 +5,14 @@ import pytest
 import torch
 
 from aecourse.corruption import (
-    gaussian,
+    GaussianNoise,
+    MaskingNoise,
+    SaltAndPepperNoise,
     gaussian_noise,
     make_corruption,
     masked_rmse,
-    masking,
     masking_noise,
     random_mask,
-    salt_and_pepper,
     salt_and_pepper_noise,
 )
 
@@ -79,10 +79,10 @@ def test_salt_and_pepper_uses_the_mask_then_a_fair_coin(x):
 
 
 @pytest.mark.parametrize("factory, twin", [
-    (lambda: gaussian(0.2), lambda x, g: gaussian_noise(x, 0.2, g)),
-    (lambda: masking(0.3), lambda x, g: masking_noise(x, 0.3, g)),
-    (lambda: salt_and_pepper(0.3), lambda x, g: salt_and_pepper_noise(x, 0.3, 0.0, 1.0, g)),
-    (lambda: salt_and_pepper(0.3, low=-2.0, high=3.0), lambda x, g: salt_and_pepper_noise(x, 0.3, -2.0, 3.0, g)),
+    (lambda: GaussianNoise(0.2), lambda x, g: gaussian_noise(x, 0.2, g)),
+    (lambda: MaskingNoise(0.3), lambda x, g: masking_noise(x, 0.3, g)),
+    (lambda: SaltAndPepperNoise(0.3), lambda x, g: salt_and_pepper_noise(x, 0.3, 0.0, 1.0, g)),
+    (lambda: SaltAndPepperNoise(0.3, low=-2.0, high=3.0), lambda x, g: salt_and_pepper_noise(x, 0.3, -2.0, 3.0, g)),
     (lambda: make_corruption("gaussian", 0.2), lambda x, g: gaussian_noise(x, 0.2, g)),
     (lambda: make_corruption("masking", 0.3), lambda x, g: masking_noise(x, 0.3, g)),
     (lambda: make_corruption("salt_and_pepper", 0.3), lambda x, g: salt_and_pepper_noise(x, 0.3, 0.0, 1.0, g)),
@@ -92,22 +92,23 @@ def test_factories_equal_their_functional_twins(x, factory, twin):
 
 
 def test_reprs_name_every_setting():
-    assert repr(salt_and_pepper(0.1, low=-1.0, high=2.0)) == "salt_and_pepper(nu=0.1, low=-1, high=2)"
-    assert repr(make_corruption("gaussian", 0.5)) == "gaussian(sigma=0.5)"
-    assert repr(make_corruption("masking", 0.5)) == "masking(nu=0.5)"
+    assert repr(SaltAndPepperNoise(0.1, low=-1.0, high=2.0)) == "SaltAndPepperNoise(nu=0.1, low=-1.0, high=2.0)"
+    assert make_corruption("gaussian", 0.5) == GaussianNoise(0.5)
+    assert make_corruption("masking", 0.5) == MaskingNoise(0.5)
+    assert make_corruption("salt_and_pepper", 0.5) == SaltAndPepperNoise(0.5, 0.0, 1.0)
 
 
 def test_nu_bounds_are_inclusive_and_checked(x):
-    assert repr(masking(0.0)) == "masking(nu=0)" and repr(masking(1.0)) == "masking(nu=1)"
+    assert MaskingNoise(0.0).nu == 0.0 and MaskingNoise(1.0).nu == 1.0
     assert (salt_and_pepper_noise(x, 1.0, low=3.0, high=3.0, generator=gen()) == 3.0).all()
     for bad in (-1e-9, 1.0 + 1e-9):
         with pytest.raises(ValueError, match=r"nu \(the fraction of entries to corrupt\): expected a number in \[0, 1"):
             random_mask((2, 3), bad)
         with pytest.raises(ValueError, match=r"expected a number in \[0, 1\]"):
-            salt_and_pepper(bad)
+            SaltAndPepperNoise(bad)
     with pytest.raises(ValueError, match=r"sigma: expected a number in \[0, inf\]"):
         gaussian_noise(x, -0.1)
-    assert torch.equal(gaussian(0.0)(x, gen()), x)
+    assert torch.equal(GaussianNoise(0.0)(x, gen()), x)
 
 
 @pytest.mark.parametrize("call, error, message", [
@@ -115,8 +116,8 @@ def test_nu_bounds_are_inclusive_and_checked(x):
      "generator: expected a torch.Generator or None, got str: make one with torch.Generator().manual_seed(0)"),
     (lambda: gaussian_noise(torch.rand(2, 3), 0.1, generator=3), TypeError,
      "generator: expected a torch.Generator or None, got int..."),
-    (lambda: salt_and_pepper(0.1, low=2.0, high=1.0), ValueError,
-     "low, high: expected low <= high, got 2 > 1: swap them"),
+    (lambda: SaltAndPepperNoise(0.1, low=2.0, high=1.0), ValueError,
+     "low, high: expected low <= high (the minimum and maximum input value), got 2 > 1: swap them"),
     (lambda: salt_and_pepper_noise(torch.rand(2, 3), 0.1, low=2.0, high=1.0), ValueError,
      "low, high: expected low <= high (the minimum and maximum input value), got 2 > 1: swap them"),
     (lambda: make_corruption("blur", 0.1), ValueError,

@@ -8,7 +8,7 @@ from aecourse.evaluation import (
     bytes_per_item,
     explained_variance,
     knn_accuracy,
-    nearest_neighbours,
+    nearest_item,
     nn_search_time,
     pairwise_sq_distances,
     reconstruction_error,
@@ -80,10 +80,10 @@ def test_distances_are_clipped_at_zero_and_exact_on_integers():
     assert pairwise_sq_distances(torch.as_tensor(b), b).shape == (3, 3)
 
 
-def test_nearest_neighbours_and_memory():
+def test_nearest_item_and_memory():
     db = np.array([[0.0, 0.0], [10.0, 0.0], [0.0, 4.0]], dtype=np.float32)
     q = np.array([[9.0, 1.0], [0.0, 3.0], [-1.0, -1.0]], dtype=np.float32)
-    np.testing.assert_array_equal(nearest_neighbours(db, q), [1, 2, 0])
+    np.testing.assert_array_equal(nearest_item(db, q), [1, 2, 0])
     assert bytes_per_item(db) == 8 and bytes_per_item(db.astype(np.float64)) == 16
     assert bytes_per_item(torch.zeros(3, 5, dtype=torch.float16)) == 10
     assert 0 < nn_search_time(db, q, repeats=1) < 1.0
@@ -99,15 +99,16 @@ def test_nearest_neighbours_and_memory():
     (lambda: knn_accuracy(np.ones((3, 2)), np.zeros(3), np.ones((1, 2)), np.zeros(1), k=4), ValueError,
      "k: expected at most the number of training items (3), got 4"),
     (lambda: knn_accuracy(np.ones((3, 2)), np.zeros(2), np.ones((1, 2)), np.zeros(1)), ValueError,
-     "y_train: expected a 1-D array of 3 labels (one per row of the codes), got shape (2,)"),
+     "y_train: expected one label per item, shape (3,), got shape (2,): pass the labels of the same items, in the "
+     "same order (one per row of the codes)"),
     (lambda: knn_accuracy(np.ones((3, 2)), np.zeros(3), np.ones((1, 2)), np.zeros((1, 1))), ValueError,
-     "y_test: expected a 1-D array of 1 labels (one per row of the codes), got shape (1, 1)"),
+     "y_test: expected one label per item, shape (1,), got shape (1, 1)..."),
     (lambda: knn_accuracy(np.ones((3, 2)), np.zeros(3), np.ones((1, 3)), np.zeros(1)), ValueError,
      "codes_test: expected 2 features per sample, got 3..."),
     (lambda: knn_accuracy(np.ones((3, 2)), np.zeros(3), np.ones((1, 2)), np.zeros(1), k=0), ValueError,
      "k: expected an integer >= 1, got 0"),
     (lambda: pairwise_sq_distances(np.ones((3, 2)), np.ones((1, 3))), ValueError, "b: expected 2 features..."),
-    (lambda: nearest_neighbours(np.ones((3, 2)), np.ones((1, 3))), ValueError, "queries: expected 2 features..."),
+    (lambda: nearest_item(np.ones((3, 2)), np.ones((1, 3))), ValueError, "queries: expected 2 features..."),
     (lambda: nn_search_time(np.ones((3, 2)), np.ones((1, 2)), repeats=0), ValueError,
      "repeats: expected an integer >= 1, got 0"),
     (lambda: bytes_per_item(np.ones(3)), ValueError, "x: expected a 2-D array..."),

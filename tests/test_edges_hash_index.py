@@ -7,7 +7,7 @@ import torch
 
 from aecourse import hash_index as hash_index_module
 from aecourse.bits import pack_bits
-from aecourse.hash_index import HashIndex, _scramble, faiss_lookup
+from aecourse.hash_index import HashIndex, faiss_lookup, fibonacci_hash
 
 
 def random_bits(n, n_bits, seed=0, p=0.5):
@@ -67,23 +67,23 @@ def test_one_bit_codes_as_bits_or_bytes():
 
 
 def test_small_probe_blocks(monkeypatch):
-    monkeypatch.setattr(hash_index_module, "_CHUNK", 3)
+    monkeypatch.setattr(hash_index_module, "CHUNK", 3)
     db, q = random_bits(50, 10, 5, p=0.2), random_bits(9, 10, 6, p=0.2)
     check(HashIndex(10, db).lookup(q, 2), definition(q, db, 2))
 
 
 def test_bloom_filter_size_is_clipped():
-    assert HashIndex(8)._filter_bits == 10 and HashIndex(8)._filter.shape == (1024,)
+    assert HashIndex(8)._filter.bits == 10 and HashIndex(8)._filter.table.shape == (1024,)
     index = HashIndex(32, random_bits(100, 32, 7))
-    assert index._filter_bits == max(10, (16 * index.n_addresses).bit_length())
-    assert index._filter.sum() <= index.n_addresses and index._filter.dtype == bool
+    assert index._filter.bits == max(10, (16 * index.n_addresses).bit_length())
+    assert index._filter.table.sum() <= index.n_addresses and index._filter.table.dtype == bool
     big = HashIndex(64, random_bits(1 << 16, 64, 8))
-    assert big._filter_bits == 21
+    assert big._filter.bits == 21
     keys = np.array([0, 1, 2 ** 63, 2 ** 64 - 1], dtype=np.uint64)
-    slots = _scramble(keys, 12)
+    slots = fibonacci_hash(keys, 12)
     assert slots.min() >= 0 and slots.max() < 4096
     assert slots.tolist() == [int((int(k) * 0x9E3779B97F4A7C15) % 2 ** 64) >> 52 for k in keys]
-    assert _scramble(np.array([1], np.uint64), 25)[0] == 0x9E3779B97F4A7C15 >> 39
+    assert fibonacci_hash(np.array([1], np.uint64), 25)[0] == 0x9E3779B97F4A7C15 >> 39
 
 
 def test_save_load_and_faiss(tmp_path):

@@ -49,7 +49,7 @@ def test_kl_weight_against_the_bernoulli_formula():
     assert kl_sparsity(h).item() == pytest.approx(3.0 * (kl(0.05, 0.2) + kl(0.05, 0.4)), rel=1e-12)  # defaults
     assert KLSparsity().rho == 0.05 and KLSparsity().beta == 3.0
     assert kl_sparsity(h, 0.05, 0.0).item() == 0.0
-    assert repr(KLSparsity(0.1, 2.0)) == "KLSparsity(rho=0.1, beta=2)"
+    assert repr(KLSparsity(0.1, 2.0)) == "KLSparsity(rho=0.1, beta=2.0)"
 
 
 def test_bernoulli_kl_clamps_rho_hat_to_eps():
@@ -151,8 +151,8 @@ def test_contraction_ratio_scales_with_the_encoder_and_not_with_epsilon():
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda: l1_activity(H.numpy(), 0.1), TypeError,
-     "h: expected a torch tensor of codes (n_samples, n_hidden), got ndarray: pass model.encode(x), not a numpy "
-     "array, so gradients can flow"),
+     "h: expected a torch tensor of codes (n_samples, n_units), got a numpy array of shape (2, 3) and dtype "
+     "float64: pass model.encode(x), not a numpy array, so gradients can flow"),
     (lambda: l1_activity(H, -0.1), ValueError, "lam: expected a number in [0, inf], got -0.1"),
     (lambda: L1Activity(-0.1), ValueError, "lam: expected a number in [0, inf], got -0.1"),
     (lambda: kl_sparsity(H.abs().clamp(max=1), 1.0, 3.0), ValueError, "rho: expected a number in (0, 1), got 1"),

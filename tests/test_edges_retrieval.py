@@ -119,11 +119,11 @@ def test_precision_at_radius_averages_over_queries_with_unequal_answers():
 
 
 @pytest.mark.parametrize("call, error, message", [
-    (lambda: precision_at_k(np.zeros((1, 3), np.uint8), np.zeros((4, 3), np.uint8), np.zeros(1), [0, 0, 0, 0]),
-     TypeError, "db_labels: expected a 1-D numpy array of labels, got list [0, 0, 0, 0]"),
+    (lambda: precision_at_k(np.zeros((1, 3), np.uint8), np.zeros((4, 3), np.uint8), np.zeros(1), "abcd", k=1),
+     TypeError, "db_labels: expected a 1-D numpy array of labels, got str 'abcd'"),
     (lambda: precision_at_k(np.zeros((1, 3), np.uint8), np.zeros((4, 3), np.uint8), np.zeros(1), np.zeros(3)),
      ValueError, "db_labels: expected one label per item, shape (4,), got shape (3,): pass the labels of the same "
-     "items, in the same order, as the codes"),
+     "items, in the same order (one per row of the codes)"),
     (lambda: precision_at_k(np.zeros((1, 3), np.uint8), np.zeros((4, 3), np.uint8), np.zeros(2), np.zeros(4)),
      ValueError, "query_labels: expected one label per item, shape (1,), got shape (2,)..."),
     (lambda: precision_at_k(np.zeros((0, 3), np.uint8), np.zeros((4, 3), np.uint8), np.zeros(0), np.zeros(4)),
@@ -152,9 +152,10 @@ def test_bad_input_gets_the_full_message(call, error, message):
     assert text.startswith(message[:-3]) if message.endswith("...") else text == message, text
 
 
-def test_torch_labels_are_accepted():
+def test_torch_and_list_labels_are_accepted():
     db = np.array([[0, 0], [1, 1]], dtype=np.uint8)
     assert precision_at_k(db, db, torch.tensor([0, 1]), torch.tensor([0, 1]), k=1) == 1.0
+    assert precision_at_k(db, db, [0, 1], (0, 1), k=1) == 1.0
 
 
 def test_float_knn_computes_in_float64_and_defaults_to_k_100():

@@ -15,7 +15,7 @@ from aecourse.semantic_hashing import (
     Recipe,
     bit_balance,
     make_hashing_autoencoder,
-    nearest_neighbours,
+    neighbour_table,
     rounding_cost,
     train_hashing_autoencoder,
 )
@@ -63,17 +63,17 @@ def test_per_item_noise_reaches_the_codes(x):
     assert torch.equal(model.item_ids(batch), ids)
 
 
-def test_item_index_and_nearest_neighbours(x):
+def test_item_index_and_neighbour_table(x):
     index = ItemIndex(x)
     assert index.n_items == 40
     assert index(x[[3, 3, 1]]).tolist() == [3, 3, 1] and index(torch.as_tensor(x[[2]])).dtype == torch.long
     d = ((x[:, None, :] - x[None, :, :]) ** 2).sum(-1)
     expected = np.argsort(d, axis=1, kind="stable")[:, :4]
     for chunk in (1, 7, 1024):
-        got = nearest_neighbours(x, 4, chunk=chunk)
+        got = neighbour_table(x, 4, chunk=chunk)
         assert got.shape == (40, 4) and (got[:, 0] == np.arange(40)).all()
         np.testing.assert_array_equal(np.sort(got, 1), np.sort(expected, 1))
-    assert nearest_neighbours(torch.as_tensor(x), 40).shape == (40, 40)
+    assert neighbour_table(torch.as_tensor(x), 40).shape == (40, 40)
 
 
 def test_neighbour_swap_by_value(x):
@@ -157,10 +157,11 @@ def test_rounding_cost_by_value(x):
     (lambda: ItemIndex(np.zeros((2, 6), np.float32))(torch.ones(1, 6)), ValueError,
      "x: a row is not one of the training items this model was built with; per-item noise and neighbour swapping "
      "apply to training items only"),
-    (lambda: nearest_neighbours(np.zeros((3, 2), np.float32), 4), ValueError,
+    (lambda: neighbour_table(np.zeros((3, 2), np.float32), 4), ValueError,
      "k: expected at most 3 neighbours (the number of items), got 4"),
     (lambda: bit_balance(np.zeros((2, 2)), 1.0), TypeError,
-     "h: expected a torch tensor of codes (n_samples, n_bits), got ndarray"),
+     "h: expected a torch tensor of codes (n_samples, n_units), got a numpy array of shape (2, 2) and dtype "
+     "float64: pass model.encode(x), not a numpy array, so gradients can flow"),
     (lambda: BitBalance(-0.1), ValueError, "beta: expected a number in [0, inf], got -0.1"),
     (lambda: train_hashing_autoencoder(np.zeros((4, 6), np.float32), 3, recipe=(3,)), TypeError,
      "recipe: expected a Recipe(...), got tuple"),

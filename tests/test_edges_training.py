@@ -175,9 +175,12 @@ def test_helpers():
     ({"weight_decay": -0.1}, ValueError, "weight_decay: expected a number in [0, inf], got -0.1"),
     ({"optimizer": "lbfgs"}, ValueError, "optimizer: expected one of ['adam', 'sgd'], got 'lbfgs'"),
     ({"loss": "mae"}, ValueError, "loss: expected one of ['bce', 'mse'], got 'mae'"),
-    ({"callbacks": [3]}, TypeError, "penalty, corrupt and callbacks must be callables, got int"),
-    ({"corrupt": "masking"}, TypeError, "penalty, corrupt and callbacks must be callables, got str"),
-    ({"penalty": [abs, 2.0]}, TypeError, "penalty, corrupt and callbacks must be callables, got float"),
+    ({"callbacks": [3]}, TypeError, "penalty, corrupt and callbacks must be callables, got int for callbacks: "
+                                    "expected callback(epoch, model, history)"),
+    ({"corrupt": "masking"}, TypeError, "penalty, corrupt and callbacks must be callables, got str for corrupt: "
+                                        "expected corrupt(x, generator) -> x~"),
+    ({"penalty": [abs]}, TypeError, "penalty: fit calls it as penalty(model, x_in, h) -> scalar tensor, but abs "
+                                    "takes (x, /): give it that signature (it may ignore arguments it does not need)"),
     ({"batch_size": True}, TypeError, "batch_size: expected an integer >= 1, got bool True"),
     ({"x_val": np.zeros((2, 5), np.float32)}, ValueError, "x_val: expected 6 features per sample, got 5..."),
 ])
