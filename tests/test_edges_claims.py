@@ -7,9 +7,9 @@ CPU: float32 training on a GPU takes other paths, and the margins are set for th
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from aecourse.baselines import ITQ
-from aecourse.bits import binarize
 from aecourse.corpus import synthetic_corpus
 from aecourse.data import load_digits
 from aecourse.device import seed_everything
@@ -18,7 +18,7 @@ from aecourse.models import make_autoencoder
 from aecourse.pca import fit_linear_autoencoder, fit_pca, pca_baseline_mse, principal_angles
 from aecourse.penalties import Contractive, L1Activity, kl_sparsity, saturation_fraction, tied_sigmoid_autoencoder
 from aecourse.retrieval import mean_average_precision, precision_at_k, precision_recall_at_radius
-from aecourse.semantic_hashing import Recipe, train_hashing_autoencoder
+from aecourse.semantic_hashing import Recipe, encode_bits, train_hashing_autoencoder
 from aecourse.training import encode, fit, reconstruct
 
 
@@ -40,9 +40,8 @@ def digits():
 
 
 def hash_codes(model_or_method, x):
-    if hasattr(model_or_method, "encode") and hasattr(model_or_method, "decode"):
-        return binarize(encode(model_or_method, x))
-    return model_or_method.transform(x)
+    """Bits of a hashing autoencoder (its codes rounded at 1/2) or of a baseline (its signs)."""
+    return encode_bits(model_or_method, x) if isinstance(model_or_method, nn.Module) else model_or_method.encode(x)
 
 
 # ------------------------------------------------------------------------------------------------- lesson 01
