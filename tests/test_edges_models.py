@@ -93,3 +93,24 @@ def test_model_errors(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: make_autoencoder(0, [4], 2), ValueError, "n_inputs: expected an integer >= 1, got 0"),
+    (lambda: make_autoencoder(8, [4], 0), ValueError, "n_code (the code size): expected an integer >= 1, got 0"),
+    (lambda: make_autoencoder(8, 4, 2), TypeError,
+     "hidden: expected a list of hidden layer sizes (or [] for none), got int 4: write make_autoencoder(8, [4], 2)"),
+    (lambda: make_autoencoder(8, "16", 2), TypeError,
+     "hidden: expected a list of hidden layer sizes (or [] for none), got str '16': write "
+     "make_autoencoder(8, [128], 2)"),
+    (lambda: make_autoencoder(8, [4, 0], 2), ValueError, "hidden[1]: expected an integer >= 1, got 0"),
+    (lambda: make_autoencoder(8, [4], 2, activation="swish"), ValueError, "activation: expected one of..."),
+    (lambda: make_autoencoder(8, [4], 2, code_activation="swish"), ValueError, "code_activation: expected one of..."),
+    (lambda: make_autoencoder(8, [4], 2, output_activation="swish"), ValueError,
+     "output_activation: expected one of..."),
+])
+def test_make_autoencoder_errors_in_full(call, error, message):
+    with pytest.raises(error) as info:
+        call()
+    text = str(info.value)
+    assert text.startswith(message[:-3]) if message.endswith("...") else text == message, text
