@@ -144,3 +144,32 @@ def test_masked_rmse_hand_worked():
     mask = np.array([[False, True], [True, False]])
     assert masked_rmse(x, x_hat, mask) == pytest.approx(np.sqrt((4 + 9) / 2))
     assert masked_rmse(x, x_hat, ~mask) == 0.0
+
+
+def test_float64_inputs_keep_their_dtype_and_their_own_draws():
+    x = torch.rand(6, 10, generator=gen(8), dtype=torch.float64)
+    noisy = gaussian_noise(x, 0.5, gen(9))
+    assert noisy.dtype == torch.float64
+    assert torch.equal(noisy, x + 0.5 * torch.randn(x.shape, generator=gen(9), dtype=torch.float64))
+    assert torch.equal(GaussianNoise(0.5)(x, gen(9)), noisy)
+    assert masking_noise(x, 0.3, gen()).dtype == torch.float64
+    assert salt_and_pepper_noise(x, 0.3, generator=gen()).dtype == torch.float64
+    assert gaussian_noise(x.numpy(), 0.5, gen(9)).dtype == np.float64
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: GaussianNoise(-0.5), ValueError, "sigma: expected a number in [0, inf], got -0.5"),
+    (lambda: GaussianNoise("a"), TypeError, "sigma: expected a finite real number, got str 'a'"),
+    (lambda: SaltAndPepperNoise(0.1, low="a"), TypeError, "low: expected a finite real number, got str 'a'"),
+    (lambda: SaltAndPepperNoise(0.1, high="b"), TypeError, "high: expected a finite real number, got str 'b'"),
+    (lambda: salt_and_pepper_noise(torch.rand(2, 3), 0.1, generator=3), TypeError,
+     "generator: expected a torch.Generator or None, got int: make one with torch.Generator().manual_seed(0)"),
+    (lambda: masked_rmse("x", np.ones((2, 2)), np.ones((2, 2), bool)), TypeError,
+     "x: expected a numpy array or torch tensor, got str 'x'"),
+    (lambda: masked_rmse(np.ones((2, 2)), "y", np.ones((2, 2), bool)), TypeError,
+     "x_hat: expected a numpy array or torch tensor, got str 'y'"),
+])
+def test_settings_are_named_in_the_message(call, error, message):
+    with pytest.raises(error) as info:
+        call()
+    assert str(info.value) == message
