@@ -173,3 +173,29 @@ def test_bad_input_gets_the_full_message(call, error, message):
         call()
     text = str(info.value)
     assert text.startswith(message[:-3]) if message.endswith("...") else text == message, text
+
+
+def test_encode_bits_and_small_reprs(x):
+    from aecourse.semantic_hashing import encode_bits
+    model = make_hashing_autoencoder(6, 5, hidden=[4])
+    model.code.sigma = 3.0
+    bits = encode_bits(model.train(), x)
+    with torch.no_grad():
+        expected = (torch.sigmoid(model.body(torch.as_tensor(x))) > 0.5).numpy().astype(np.uint8)
+    assert bits.dtype == np.uint8 and np.array_equal(bits, expected)                       # no noise, rounded at 1/2
+    assert repr(NeighbourSwap(x, k=3)) == "NeighbourSwap(40 items, k=3)"
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: bit_balance(torch.zeros(2, 2), -1.0), ValueError, "beta: expected a number in [0, inf], got -1"),
+    (lambda: ItemIndex("rows"), TypeError, "x_train: expected a numpy array or torch tensor, got str 'rows'"),
+    (lambda: ItemIndex(np.zeros((2, 3), np.float32))("row"), TypeError,
+     "x: expected a numpy array or torch tensor, got str 'row'"),
+    (lambda: NeighbourSwap(np.zeros((4, 3), np.float32), k=0), ValueError, "k: expected an integer >= 1, got 0"),
+    (lambda: neighbour_table("rows", 2), TypeError, "x: expected a numpy array or torch tensor, got str 'rows'"),
+    (lambda: neighbour_table(np.zeros((4, 3), np.float32), 0), ValueError, "k: expected an integer >= 1, got 0"),
+])
+def test_more_messages_in_full(call, error, message):
+    with pytest.raises(error) as info:
+        call()
+    assert str(info.value) == message
