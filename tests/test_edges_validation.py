@@ -3,7 +3,22 @@ import numpy as np
 import pytest
 import torch
 
-from aecourse.validation import _describe, check_choice, check_data, check_number, check_positive_int
+from aecourse.validation import (
+    _describe,
+    as_numpy,
+    as_tensor,
+    check_bits,
+    check_choice,
+    check_codes,
+    check_data,
+    check_labels,
+    check_number,
+    check_packed,
+    check_positive_int,
+    check_radius,
+    packed_width,
+    to_numpy,
+)
 
 
 def test_check_data_accepts_and_returns_its_input():
@@ -116,3 +131,56 @@ def test_describe():
     assert _describe(np.zeros((2,), np.float64)) == "a numpy array of shape (2,) and dtype float64"
     assert _describe(3) == "int 3"
     assert len(_describe("x" * 500)) == 120
+
+
+def test_converters_pass_their_settings_on():
+    x = np.ones((2, 3), np.float32)
+    assert as_numpy(x).dtype == np.float32 and as_numpy(torch.ones(2, 3, dtype=torch.float64)).dtype == np.float64
+    assert as_numpy(np.zeros((0, 3)), allow_empty=True).shape == (0, 3)
+    assert as_numpy(np.zeros((2, 3, 4)), ndim=3, n_features=4).shape == (2, 3, 4)
+    for call, message in [
+        (lambda: as_numpy(np.zeros((0, 3))), "x: expected at least one sample and one feature..."),
+        (lambda: as_numpy(x, "codes", n_features=4), "codes: expected 4 features per sample, got 3..."),
+        (lambda: as_numpy(np.zeros(3), "v"), "v: expected a 2-D array (n_samples, n_features), got shape (3,)..."),
+        (lambda: as_tensor(x, "data", n_features=2), "data: expected 2 features per sample, got 3..."),
+        (lambda: as_tensor([[1.0]], "data"), "data: expected a numpy array or torch tensor, got a list..."),
+        (lambda: check_codes(x, "z"), "z: expected a torch tensor of codes (n_samples, n_units), got a numpy "
+                                      "array of shape (2, 3) and dtype float32..."),
+        (lambda: check_codes(torch.ones(3), "z"), "z: expected a 2-D array..."),
+    ]:
+        with pytest.raises((TypeError, ValueError)) as info:
+            call()
+        assert str(info.value).startswith(message[:-3]), str(info.value)
+    t = as_tensor(x, device="cpu", dtype=torch.float64)
+    assert t.dtype == torch.float64 and t.device.type == "cpu"
+    t32 = torch.ones(2, 3)
+    assert as_tensor(t32) is t32 and as_tensor(t32, dtype=None) is t32
+    assert to_numpy(torch.ones(1, 2, requires_grad=True)).tolist() == [[1.0, 1.0]]
+
+
+def test_labels_and_bits_validators():
+    assert check_labels((3, 4), "y", 2).tolist() == [3, 4] and check_labels(np.array(["a"]), "y", 1)[0] == "a"
+    with pytest.raises(ValueError) as info:
+        check_labels(np.zeros((2, 1)), "labels", 2)
+    assert str(info.value) == ("labels: expected one label per item, shape (2,), got shape (2, 1): pass the labels "
+                               "of the same items, in the same order (one per row of the codes)")
+    assert [packed_width(b) for b in (1, 7, 8, 9, 16, 17, 64, 65)] == [1, 1, 1, 2, 2, 3, 8, 9]
+    assert check_bits(np.zeros((0, 5), np.uint8), n_bits=5).shape == (0, 5)
+    assert check_bits(np.array([[True, False]])).tolist() == [[1, 0]]
+    with pytest.raises(ValueError) as info:
+        check_bits(np.zeros((1, 4), np.uint8), "q", n_bits=5)
+    assert str(info.value) == ("q: expected 5 bits per code, got 4 (shape (1, 4)): queries and database must use "
+                               "codes of the same length")
+    assert check_packed(np.zeros((1, 3), np.uint8), n_bytes=3).shape == (1, 3)
+    with pytest.raises(ValueError) as info:
+        check_packed(np.zeros((1, 2), np.uint8), "db", n_bytes=3)
+    assert str(info.value) == ("db: expected 3 bytes per code, got 2 bytes per code (shape (1, 2)): queries and "
+                               "database must use codes of the same length")
+    assert check_packed(np.full((1, 2), 255, np.uint8), n_bits=16).shape == (1, 2)      # no padding to check
+    assert check_radius(0, 3) == 0 and check_radius(3, 3) == 3
+    with pytest.raises(ValueError) as info:
+        check_radius(-1, 3)
+    assert str(info.value) == "radius: expected an integer in [0, 3] (the code has 3 bits), got -1"
+    with pytest.raises(TypeError) as info:
+        check_radius(1.0, 3)
+    assert str(info.value) == "radius: expected an integer number of bits in [0, 3], got float 1.0"
