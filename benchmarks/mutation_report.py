@@ -26,6 +26,12 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
 EQUIVALENT: dict[str, str] = {
     "aecourse.bits.x_flip_masks__mutmut_17": "sets the flipped bits to 2 instead of 1; np.packbits packs any "
                                               "nonzero value as a 1 bit",
+    "aecourse.retrieval.x_average_precision__mutmut_21": "0/0 is an 'invalid' operation for numpy, never a 'divide' "
+                                                          "one (a row's sum is 0 whenever its count of relevant "
+                                                          "items is), so the divide flag is never used",
+    "aecourse.retrieval.x_average_precision__mutmut_23": "as _21: the divide flag is never used",
+    "aecourse.retrieval.x_average_precision__mutmut_34": "a row with no relevant item computes 0/0 = NaN, the same "
+                                                          "value np.where would have put there",
 }
 
 

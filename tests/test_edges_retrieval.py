@@ -170,3 +170,11 @@ def test_float_knn_computes_in_float64_and_defaults_to_k_100():
     assert float_knn_precision_at_k(db[:1], db, np.array([1]), labels) == pytest.approx(0.3)   # k = 100 = all
     bits = (db > 0.5).astype(np.uint8)
     assert precision_at_k(bits[:1], bits, np.array([1]), labels) == pytest.approx(0.3)
+
+
+def test_average_precision_of_a_row_without_relevant_items_is_nan_without_a_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                     # numpy's "invalid value" warning would raise here
+        ap = average_precision(np.array([[False, False, False], [False, True, False]]))
+    assert np.isnan(ap[0]) and ap[1] == 0.5
