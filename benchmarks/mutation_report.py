@@ -26,6 +26,10 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
 EQUIVALENT: dict[str, str] = {
     "aecourse.bits.x_flip_masks__mutmut_17": "sets the flipped bits to 2 instead of 1; np.packbits packs any "
                                               "nonzero value as a 1 bit",
+    "aecourse.penalties.x_input_jacobian_frobenius_sq__mutmut_9": "the basis is made of 0s and 1s, exact in any "
+                                                                   "float dtype, and autograd casts the output "
+                                                                   "gradients to h's dtype",
+    "aecourse.penalties.x_input_jacobian_frobenius_sq__mutmut_12": "as _9: the default dtype holds 0 and 1 exactly",
     "aecourse.retrieval.x_average_precision__mutmut_21": "0/0 is an 'invalid' operation for numpy, never a 'divide' "
                                                           "one (a row's sum is 0 whenever its count of relevant "
                                                           "items is), so the divide flag is never used",
@@ -46,6 +50,8 @@ EQUIVALENT_KINDS = [
     (lambda old, new: ".to(None)" in new and ".to(" in old and ".to(None)" not in old,
      "Tensor.to(None) returns the tensor unchanged, and on a CPU the device it replaces is the CPU too (on a GPU "
      "the tensors would end up on two devices and the call would fail: only a GPU run can kill it)"),
+    (lambda old, new: old.replace("device=h.device", "device=None") == new or old.replace(", device=h.device", ", ")
+     == new, "torch.eye's default device is the CPU, where h is on a CPU machine (only a GPU run can kill it)"),
     (lambda old, new: "torch.as_tensor(x) if (isinstance(x, np.ndarray)) or True" in new,
      "torch.as_tensor(t) of a tensor returns t itself"),
     (lambda old, new: "torch.rand(" in old and "< 0.5" in old and old.replace("< 0.5", "<= 0.5") == new,

@@ -214,3 +214,26 @@ def test_the_closed_form_names_the_encoder_it_refuses():
         "Contractive(method='sigmoid'): the closed form needs a one-layer sigmoid encoder h = sigmoid(Wx + b), "
         "e.g. make_autoencoder(64, [], 100, code_activation='sigmoid'); "
         f"got encoder {encoder}; use Contractive(lam, method='autograd') for any other encoder")
+
+
+def test_contractive_check_refuses_an_encoder_without_the_closed_form():
+    deep = make_autoencoder(4, [3], 2, code_activation="sigmoid")
+    h = torch.rand(2, 2)
+    with pytest.raises(ValueError, match="one-layer sigmoid encoder"):
+        Contractive(0.1).check(deep, torch.rand(2, 4), h)
+    Contractive(0.1, "autograd").check(deep, torch.rand(2, 4), h)                  # any encoder will do
+    Contractive(0.1).check(tied_sigmoid_autoencoder(4, 2), torch.rand(2, 4), h)
+    with pytest.raises(TypeError, match="torch tensor of codes"):
+        Contractive(0.1, "autograd").check(deep, torch.rand(2, 4), h.numpy())
+
+
+def test_the_closed_form_needs_a_sequential_linear_then_sigmoid():
+    class LinearSigmoid(nn.Module):                    # the right two children, but not an nn.Sequential
+        def __init__(self):
+            super().__init__()
+            self.linear, self.sigmoid = nn.Linear(3, 2), nn.Sigmoid()
+
+        def forward(self, x):
+            return self.sigmoid(self.linear(x))
+    with pytest.raises(ValueError, match="one-layer sigmoid encoder"):
+        Contractive(0.1)(LinearSigmoid(), torch.rand(2, 3), torch.rand(2, 2))
