@@ -30,6 +30,10 @@ EQUIVALENT: dict[str, str] = {
                                                                    "float dtype, and autograd casts the output "
                                                                    "gradients to h's dtype",
     "aecourse.penalties.x_input_jacobian_frobenius_sq__mutmut_12": "as _9: the default dtype holds 0 and 1 exactly",
+    "aecourse.retrieval.x_float_knn_precision_at_k__mutmut_5": "pairwise_sq_distances converts to float64 itself",
+    "aecourse.retrieval.x_float_knn_precision_at_k__mutmut_8": "as _5: pairwise_sq_distances computes in float64",
+    "aecourse.retrieval.x_float_knn_precision_at_k__mutmut_14": "as _5: pairwise_sq_distances computes in float64",
+    "aecourse.retrieval.x_float_knn_precision_at_k__mutmut_18": "as _5: pairwise_sq_distances computes in float64",
     "aecourse.retrieval.x_average_precision__mutmut_21": "0/0 is an 'invalid' operation for numpy, never a 'divide' "
                                                           "one (a row's sum is 0 whenever its count of relevant "
                                                           "items is), so the divide flag is never used",
@@ -58,6 +62,12 @@ EQUIVALENT_KINDS = [
      "differs only when a uniform draw is exactly 0.5 (probability 2^-24 per float32 draw; never in the seeded "
      "tests)"),
     (_removes_default_x, 'drops the name "x", which is the validator\'s default name'),
+    (lambda old, new: "np.argsort(" in old and old.replace("axis=1, ", "") == new,
+     "np.argsort's default axis is the last one, axis 1 of these 2-D arrays"),
+    (lambda old, new: 'kind="stable"' in old and old.replace('kind="stable"', 'kind="STABLE"') == new,
+     "numpy reads the sort kind case-insensitively"),
+    (lambda old, new: 'float("nan")' in old and old.replace('float("nan")', 'float("NAN")') == new,
+     'float("NAN") is NaN too'),
 ]
 
 

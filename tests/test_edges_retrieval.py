@@ -178,3 +178,40 @@ def test_average_precision_of_a_row_without_relevant_items_is_nan_without_a_warn
         warnings.simplefilter("error")                     # numpy's "invalid value" warning would raise here
         ap = average_precision(np.array([[False, False, False], [False, True, False]]))
     assert np.isnan(ap[0]) and ap[1] == 0.5
+
+
+def test_recall_leaves_out_queries_without_relevant_items_among_others():
+    import warnings
+    db = np.array([[0, 0], [0, 1], [1, 1]], dtype=np.uint8)
+    q = np.array([[0, 0], [1, 1], [0, 1]], dtype=np.uint8)
+    # query 0 (label 0): finds items 0, 1 at r = 1, relevant items 0, 1 -> recall 1; query 1 (label 5): no relevant
+    # item; query 2 (label 1): finds all three, relevant item 2 -> recall 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        m = precision_recall_at_radius(q, db, np.array([0, 5, 1]), np.array([0, 0, 1]), 1)
+        assert m.recall == 1.0 and m.answered == 1.0
+        assert m.precision == pytest.approx((1.0 + 0.0 + 1 / 3) / 3)
+        silent = precision_recall_at_radius(np.array([[1, 1]], np.uint8), db[:1], np.array([7]), np.array([0]), 0)
+    assert np.isnan(silent.recall) and np.isnan(silent.precision_answered) and silent.precision == 0.0
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: precision_at_k(np.zeros((1, 2), np.uint8), np.zeros((4, 3), np.uint8), np.zeros(1), np.zeros(4), k=1),
+     "query_bits: expected 3 bits per code, got 2 (shape (1, 2)): queries and database must use codes of the same "
+     "length"),
+    (lambda: precision_at_k(np.zeros((1, 3), np.uint8), np.zeros((4, 3), np.float32), np.zeros(1), np.zeros(4), k=1),
+     "db_bits: expected bits of dtype uint8 or bool, got floating-point codes (float32): turn them into bits first "
+     "with binarize(db_bits)"),
+    (lambda: hamming_ranking(np.zeros((1, 3), np.uint8), np.zeros((4, 3), np.float32)),
+     "db_bits: expected bits of dtype uint8 or bool, got floating-point codes (float32): turn them into bits first "
+     "with binarize(db_bits)"),
+    (lambda: float_knn_precision_at_k(np.zeros((1, 2)), "db", np.zeros(1), np.zeros(4), k=1),
+     "x_db: expected a numpy array or torch tensor, got str 'db'"),
+    (lambda: float_knn_precision_at_k(np.zeros((1, 2)), np.zeros((4, 2)), np.zeros(2), np.zeros(4), k=1),
+     "query_labels: expected one label per item, shape (1,), got shape (2,): pass the labels of the same items, in "
+     "the same order (one per row of the codes)"),
+])
+def test_each_argument_is_named_in_its_message(call, message):
+    with pytest.raises((TypeError, ValueError)) as info:
+        call()
+    assert str(info.value) == message
