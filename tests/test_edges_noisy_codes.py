@@ -78,6 +78,7 @@ def test_ramp_bounds_are_inclusive_where_stated():
 @pytest.mark.parametrize("call, error, message", [
     (lambda: ConstantNoise(-1.0), ValueError, "sigma: expected a number in [0, inf], got -1"),
     (lambda: ExponentialNoise(-1.0), ValueError, "final: expected a number in [0, inf], got -1"),
+    (lambda: LinearNoise(-1.0), ValueError, "final: expected a number in [0, inf], got -1"),
     (lambda: ExponentialNoise(1.0, rate=-1.0), ValueError, "rate: expected a number in (0, inf], got -1"),
     (lambda: LinearNoise(1.0)(-1, 10), ValueError, "epoch: expected an integer >= 0, got -1"),
     (lambda: LinearNoise(1.0)(10, 10), ValueError, "epoch: expected 0 <= epoch < epochs = 10, got 10"),
