@@ -30,6 +30,11 @@ EQUIVALENT: dict[str, str] = {
                                                                    "float dtype, and autograd casts the output "
                                                                    "gradients to h's dtype",
     "aecourse.penalties.x_input_jacobian_frobenius_sq__mutmut_12": "as _9: the default dtype holds 0 and 1 exactly",
+    "aecourse.corruption.x_salt_and_pepper_noise__mutmut_14": "random_mask checks the same generator next, with "
+                                                                 "the same message",
+    "aecourse.retrieval.x__check_codes__mutmut_11": "hamming_ranking, which every caller uses next, checks the "
+                                                    "query width against the database with the same name and message",
+    "aecourse.retrieval.x__check_codes__mutmut_14": "as _11: hamming_ranking checks the query width again",
     "aecourse.retrieval.x_float_knn_precision_at_k__mutmut_5": "pairwise_sq_distances converts to float64 itself",
     "aecourse.retrieval.x_float_knn_precision_at_k__mutmut_8": "as _5: pairwise_sq_distances computes in float64",
     "aecourse.retrieval.x_float_knn_precision_at_k__mutmut_14": "as _5: pairwise_sq_distances computes in float64",
@@ -123,6 +128,7 @@ def main(argv=None) -> int:
     parser.add_argument("--mutants", type=Path, default=ROOT / "mutants")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "mutation.md")
     parser.add_argument("--no-diffs", action="store_true", help="list survivors by name only (faster)")
+    parser.add_argument("--note", default="", help="a paragraph on this run (what was measured, what was not)")
     args = parser.parse_args(argv)
     if not args.mutants.exists():
         print(f"no mutmut results at {args.mutants}: run `make mutation` (or `mutmut run`) first", file=sys.stderr)
@@ -164,6 +170,7 @@ def main(argv=None) -> int:
         "Score = killed / (killed + survived); a timeout counts as killed, a mutant no test reaches (\"no tests\") "
         "as survived. \"not checked\": not run yet (the run was stopped or the module not selected).",
         "",
+        *([args.note, ""] if args.note else []),
         "| module | mutants | checked | killed | timeout | survived | no tests | not checked | score | run |",
         "|---|---|---|---|---|---|---|---|---|---|",
         *rows,
