@@ -14,11 +14,22 @@ For the unit circle blurred by isotropic gaussian noise of variance v the score 
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import torch
 
 from .penalties import jacobian
 from .validation import check_data, check_number, check_positive_int
+
+# torch.func.jvp's first call imports torch's jvp decompositions, which build on the deprecated torch.jit.script
+# and warn about it (torch 2.11): import them once, quietly, so that lessons and exercises print no torch internals.
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message=".*torch.jit.script.*is deprecated", category=FutureWarning)
+    try:
+        import torch._decomp.decompositions_for_jvp  # noqa: F401
+    except ImportError:  # another torch version: nothing to silence
+        pass
 
 
 def _points(x, name: str = "x") -> np.ndarray:

@@ -42,7 +42,7 @@ def daes(circle):
 
 
 def test_dae_field_points_back_to_the_circle(daes):
-    g = np.stack(np.meshgrid(np.linspace(-1.6, 1.6, 17), np.linspace(-1.6, 1.6, 17)), -1).reshape(-1, 2)
+    g = np.stack(np.meshgrid(np.linspace(-1.6, 1.6, 16), np.linspace(-1.6, 1.6, 16)), -1).reshape(-1, 2)
     r = np.linalg.norm(g, axis=1)
     near = g[(np.abs(r - 1) > 0.1) & (np.abs(r - 1) < 0.5)].astype(np.float32)
     radius = np.linalg.norm(near, axis=1, keepdims=True)
