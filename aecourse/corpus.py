@@ -108,7 +108,8 @@ def count_features(counts, scale: float | None = None) -> np.ndarray:
 
 def synthetic_corpus(n_train: int = 1600, n_test: int = 400, *, doc_length: int = 50, topic_share: float = 0.2,
                      stray_share: float = 0.08, seed: int = 0) -> Corpus:
-    """Generate a labelled topical corpus (NOT real text; see the module docstring). Same seed, same corpus.
+    """Generate a labelled topical corpus (NOT real text; see the module docstring). Same seed, same corpus: a
+    collection with a known answer, for experiments beside lesson 06b's real documents.
 
     Each document: topic t uniform over `TOPICS`; length ~ Poisson(`doc_length`); each word from topic t's
     list with probability `topic_share`, from one other topic's list (drawn per document) with `stray_share`,
@@ -234,7 +235,8 @@ def docstring_corpus(topics: dict[str, tuple[str, ...]] | None = None, *, per_to
                      min_words: int = 40, n_words: int = 1000, test_share: float = 0.2, seed: int = 0) -> Corpus:
     """Real documents without a download: docstrings of installed scientific packages, one topic per group of
     subpackages (`DOCSTRING_TOPICS` by default), as counts of the `n_words` most frequent words of the training
-    documents (letters only, English stop words dropped), the 2009 semantic-hashing paper's input.
+    documents (letters only, English stop words dropped), the 2009 semantic-hashing paper's input
+    (lesson 06b).
 
     A docstring that appears under two topics (a function re-exported elsewhere) is dropped, one under two names
     of a topic is kept once; every topic keeps

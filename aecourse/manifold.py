@@ -37,7 +37,8 @@ def _points(x, name: str = "x") -> np.ndarray:
 
 
 def circle_tangent(x) -> np.ndarray:
-    """The unit tangent (-x2, x1) / |x| of the circle through each 2-D point x about the origin, shape (n, 2)."""
+    """The unit tangent (-x2, x1) / |x| of the circle through each 2-D point x about the origin, shape (n, 2)
+    (lesson 07)."""
     x = _points(x)
     r = np.linalg.norm(x, axis=1, keepdims=True)
     if (r == 0).any():
@@ -50,7 +51,7 @@ def circle_score(x, variance: float) -> np.ndarray:
     """d/dx log p_v(x) for the uniform unit circle convolved with N(0, variance I), shape (n, 2).
 
     With z = |x| / v:  (I1(z) / I0(z) - |x|) / v * x / |x|  (the ratio of the exponentially scaled Bessel
-    functions i1e / i0e is the same ratio and never overflows).
+    functions i1e / i0e is the same ratio and never overflows) (lesson 07).
     """
     from scipy.special import i0e, i1e
     x = _points(x)
@@ -64,7 +65,7 @@ def circle_score(x, variance: float) -> np.ndarray:
 
 def line_angle(u, v) -> np.ndarray:
     """Angle in degrees, in [0, 90], between the lines spanned by the rows of u and v (the sign of a direction is
-    arbitrary, so u and -u give the same angle); shape (n,)."""
+    arbitrary, so u and -u give the same angle); shape (n,) (lesson 07)."""
     u = np.asarray(check_data(u, "u"), np.float64)
     v = np.asarray(check_data(v, "v"), np.float64)
     if u.shape != v.shape:
@@ -89,7 +90,7 @@ def jacobian_directions(encoder, x, n_directions: int = 1) -> tuple[torch.Tensor
 
     Returns (directions (n, n_directions, d), unit rows; singular values (n, n_directions), largest first).
     Moving x along direction i changes the code by about s_i per unit step; along any direction orthogonal to
-    all of them by less. Runs on the CPU (move the model there first: `model.cpu()`).
+    all of them by less. Runs on the CPU (move the model there first: `model.cpu()`) (lesson 07).
     """
     x = _as_tensor(x, like=encoder)
     n_directions = check_positive_int(n_directions, "n_directions")
@@ -105,7 +106,7 @@ def jacobian_directions(encoder, x, n_directions: int = 1) -> tuple[torch.Tensor
 def directional_sensitivity(encoder, x, directions) -> torch.Tensor:
     """||J_f(x_n) u_n|| for each example x_n and direction u_n (rows of `directions`, normalised to length 1).
 
-    How fast the code moves when x moves along u: a forward-mode Jacobian-vector product, shape (n,).
+    How fast the code moves when x moves along u: a forward-mode Jacobian-vector product, shape (n,) (lesson 07).
     """
     x, u = _as_tensor(x, like=encoder), _as_tensor(directions, "directions", like=encoder)
     if u.shape != x.shape:
@@ -122,7 +123,8 @@ def directional_sensitivity(encoder, x, directions) -> torch.Tensor:
 def neighbour_directions(x, reference, k: int = 1) -> np.ndarray:
     """Unit vectors from each row of x to its k-th nearest row of `reference` (itself excluded), shape (n, d).
 
-    Differences between nearby digits are steps along the data manifold: a contractive code should follow them.
+    Differences between nearby digits are steps along the data manifold: a contractive code should follow them
+    (lesson 07).
     """
     x = np.asarray(check_data(x, "x"), np.float64)
     reference = np.asarray(check_data(reference, "reference", n_features=x.shape[1]), np.float64)
@@ -137,7 +139,8 @@ def neighbour_directions(x, reference, k: int = 1) -> np.ndarray:
 
 
 def random_directions(n: int, d: int, seed: int = 0) -> np.ndarray:
-    """n directions drawn uniformly on the unit sphere of R^d (normalised gaussians), shape (n, d)."""
+    """n directions drawn uniformly on the unit sphere of R^d (normalised gaussians), shape (n, d)
+    (lesson 07)."""
     n, d = check_positive_int(n, "n"), check_positive_int(d, "d")
     u = np.random.default_rng(seed).standard_normal((n, d))
     return u / np.linalg.norm(u, axis=1, keepdims=True)
@@ -147,7 +150,7 @@ def score_slope(displacement, score) -> float:
     """The least-squares a in  displacement ~ a * score, over all rows and coordinates.
 
     For a denoising autoencoder trained with noise sigma, displacement = r(x) - x and score = d/dx log p_sigma(x)
-    give a ~ sigma^2 (Tweedie).
+    give a ~ sigma^2 (Tweedie) (lesson 07).
     """
     displacement = np.asarray(check_data(displacement, "displacement"), np.float64)
     score = np.asarray(check_data(score, "score"), np.float64)

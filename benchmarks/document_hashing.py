@@ -22,14 +22,14 @@ BITS = (16, 32)
 def codes(method: str, n_bits: int, seed: int, data, epochs: int) -> tuple[np.ndarray, np.ndarray]:
     """(query bits, database bits) of one method, trained on the training documents only."""
     from aecourse.baselines import ITQ, LSH
-    from aecourse.semantic_hashing import Recipe, hash_bits, train_hashing_autoencoder
+    from aecourse.semantic_hashing import Recipe, encode_bits, train_hashing_autoencoder
 
     if method == "hashing AE":
         recipe = Recipe(neighbours=1, decoder_hidden=(256,))
         model, _ = train_hashing_autoencoder(data.x_train, n_bits, seed=seed, epochs=epochs, recipe=recipe)
-        return hash_bits(model, data.x_test), hash_bits(model, data.x_train)
+        return encode_bits(model, data.x_test), encode_bits(model, data.x_train)
     hasher = {"LSH": LSH, "ITQ": ITQ}[method](n_bits, seed=seed).fit(data.x_train)
-    return hasher.transform(data.x_test), hasher.transform(data.x_train)
+    return hasher.encode(data.x_test), hasher.encode(data.x_train)
 
 
 def main(argv=None) -> int:

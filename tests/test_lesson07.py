@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from aecourse.corruption import gaussian, gaussian_noise
+from aecourse.corruption import GaussianNoise, gaussian_noise
 from aecourse.course.checks import run_checks
 from aecourse.data import load_digits, toy_2d
 from aecourse.denoising_score import dae_vector_field
@@ -32,7 +32,7 @@ def circle():
 
 def train_dae(points, sigma):
     dae = make_autoencoder(2, [64], 16, activation="tanh", output_activation=None)
-    fit(dae, points, epochs=60, lr=3e-3, corrupt=gaussian(sigma), seed=0, progress=False)
+    fit(dae, points, epochs=60, lr=3e-3, corrupt=GaussianNoise(sigma), seed=0, progress=False)
     return dae.cpu()
 
 
