@@ -40,6 +40,35 @@ CHP_HOME = ROOT / "build" / "hub-node"
 HOW_TO_ENABLE = ("to run it: as root, with node and npm (apt-get install -y nodejs npm), "
                  "`npm install --prefix build/hub-node configurable-http-proxy` and `pip install -e '.[dev]'`")
 LEARNERS = ("a", "b", "c")
+# The heaviest lesson kernel, measured (06b on the CPU, peak resident memory; shared/REFERENCE.md, 2026-11-28):
+# what deploy/config.yaml's per-learner memory must hold beside the learner's Jupyter server.
+LARGEST_KERNEL_GIB = 1.1
+GIB = 2**30
+
+
+def kubespawner_bytes(value) -> float:
+    """A z2jh memory size ("1.5G", "512M", 3 or "3G") in bytes; KubeSpawner's K, M, G, T are powers of 1024."""
+    text = str(value).strip()
+    units = {"K": 2**10, "M": 2**20, "G": 2**30, "T": 2**40}
+    if text[-1:] in units:
+        return float(text[:-1]) * units[text[-1]]
+    return float(text)
+
+
+@pytest.fixture(scope="session")
+def deploy_config() -> dict:
+    """deploy/config.yaml, the Zero to JupyterHub values, parsed."""
+    import yaml
+
+    return yaml.safe_load((ROOT / "deploy" / "config.yaml").read_text())
+
+
+@pytest.fixture(scope="session")
+def memory_sizing(deploy_config) -> dict:
+    """Bytes: the per-learner guarantee and limit of deploy/config.yaml, and the heaviest kernel measured."""
+    memory = deploy_config["singleuser"]["memory"]
+    return {"guarantee": kubespawner_bytes(memory["guarantee"]), "limit": kubespawner_bytes(memory["limit"]),
+            "largest_kernel": LARGEST_KERNEL_GIB * GIB}
 
 
 def chp_path() -> str | None:
@@ -137,12 +166,18 @@ def _wait_for(url: str, process: subprocess.Popen, log: Path, timeout: float = 9
     raise RuntimeError(f"JupyterHub did not answer at {url} within {timeout} s:\n{log.read_text()[-4000:]}")
 
 
-def _runs_as(uid: int, python: str) -> bool:
+# What a learner's server and kernel need to find and read: the course's library, the server, nbgitpuller.
+CAN_USE_THE_COURSE = ("import importlib.util, jupyterhub.singleuser, nbgitpuller; "
+                      "open(importlib.util.find_spec('aecourse').origin).read()")
+
+
+def _runs_as(uid: int, python: str, code: str = "import sys") -> subprocess.CompletedProcess | None:
+    """Run `code` with `python` as the user `uid`: the finished process, or None when it could not start."""
     try:
-        return subprocess.run([python, "-c", "import sys"], user=uid, group=uid, extra_groups=[], cwd="/",
-                              capture_output=True, timeout=60).returncode == 0
-    except OSError:
-        return False
+        return subprocess.run([python, "-c", code], user=uid, group=uid, extra_groups=[], cwd="/",
+                              capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
 
 
 def learner_python(folder: Path, uid: int) -> str:
@@ -153,11 +188,13 @@ def learner_python(folder: Path, uid: int) -> str:
     that adds this environment's site-packages (a .pth line) and shares its Jupyter config and data (etc/, share/:
     nbgitpuller's server extension is enabled there). Skips (fails in CI) when there is no such Python.
     """
-    if _runs_as(uid, sys.executable):
-        return sys.executable
+    started = _runs_as(uid, sys.executable)
+    if started is not None and started.returncode == 0:
+        return _can_use_the_course(uid, sys.executable)
     version = f"python{sys.version_info.major}.{sys.version_info.minor}"
     base = shutil.which(version, path="/usr/local/bin:/usr/bin:/bin")
-    if base is None or not _runs_as(uid, base):
+    started = None if base is None else _runs_as(uid, base)
+    if started is None or started.returncode != 0:
         _skip_or_fail(f"a {version} that the learners' OS users may run: {sys.executable} is in a folder they "
                       f"cannot enter, and there is no {version} in /usr/local/bin or /usr/bin")
     venv = folder / "learner-python"
@@ -169,9 +206,17 @@ def learner_python(folder: Path, uid: int) -> str:
         if (Path(sys.prefix) / name).is_dir():
             (venv / name).symlink_to(Path(sys.prefix) / name)
     subprocess.run(["chmod", "-R", "a+rX", str(venv)], check=True)
-    python = str(venv / "bin" / "python")
-    if not _runs_as(uid, python):
-        _skip_or_fail(f"a Python the learners may run; {python} (from {base}) does not start as a learner")
+    return _can_use_the_course(uid, str(venv / "bin" / "python"))
+
+
+def _can_use_the_course(uid: int, python: str) -> str:
+    """`python`, once it has shown that a learner can use the course with it (not so when the checkout or its
+    environment lies in a folder only root may enter, such as /root)."""
+    done = _runs_as(uid, python, CAN_USE_THE_COURSE)
+    if done is None or done.returncode != 0:
+        why = "it did not start" if done is None else done.stderr.strip().splitlines()[-1:]
+        _skip_or_fail(f"the course's Python environment readable by other users (a learner runs {python}: {why}; "
+                      f"the checkout {ROOT} and {sys.prefix} must lie in folders others may enter)")
     return python
 
 
@@ -209,6 +254,8 @@ c.Spawner.cmd = [{python!r}, "-m", "jupyterhub.singleuser"]
 c.Spawner.ip = "127.0.0.1"
 c.Spawner.environment = {environment!r}
 c.Spawner.default_url = "/lab"
+c.LocalProcessSpawner.interrupt_timeout = 3
+c.LocalProcessSpawner.term_timeout = 3
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.JupyterHub.services = [{{"name": "course-admin", "api_token": {service_token!r}}}]

@@ -19,6 +19,7 @@ import time
 import urllib.parse
 import urllib.request
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -103,6 +104,12 @@ def git_pull(hub, learner, repo: str, branch: str) -> list[dict]:
                   if line.startswith(b"data: ")]
     assert events and events[-1].get("phase") == "finished", f"nbgitpuller for {learner.name}: {events[-3:]}"
     return events
+
+
+def everyone_pulls(hub, repo: str, branch: str) -> None:
+    """Every learner follows the course's nbgitpuller link at about the same time, as a class does."""
+    with ThreadPoolExecutor(len(hub.learners)) as pool:
+        list(pool.map(lambda learner: git_pull(hub, learner, repo, branch), hub.learners))
 
 
 def read_notebook(hub, learner, path: str) -> nbformat.NotebookNode:
@@ -191,15 +198,25 @@ def listening_addresses(pid: int) -> set[str]:
 
 # --- the scenario -----------------------------------------------------------------------------------------------
 
-def test_a_class_on_one_hub(hub, tmp_path):
+def resident_memory(learner) -> dict[str, int]:
+    """Bytes of resident memory of the learner's Jupyter server and of their kernels (all their processes)."""
+    found = {"server": 0, "kernels": 0}
+    for process in psutil.process_iter(["uids", "cmdline", "memory_info"]):
+        if process.info["uids"] and process.info["uids"].real == learner.uid and process.info["memory_info"]:
+            kind = "kernels" if "ipykernel_launcher" in " ".join(process.info["cmdline"] or []) else "server"
+            found[kind] += process.info["memory_info"].rss
+    return found
+
+
+def test_a_class_on_one_hub(hub, tmp_path, memory_sizing):
     alice, bob, carol = hub.learners  # a correct answer, a wrong one, an untouched handout
     repo, branch, source = course_source(hub.root)
 
     for learner in hub.learners:
         log_in(hub, learner)
     start_servers(hub, hub.learners)
+    everyone_pulls(hub, repo, branch)
     for learner in hub.learners:
-        git_pull(hub, learner, repo, branch)
         assert (learner.home / WARMUP).stat().st_uid == learner.uid, "the course must belong to its learner"
 
     answer(hub, alice, RIGHT)
@@ -227,9 +244,10 @@ print(json.dumps({{"uid": os.getuid(),
         runs = [run_in_kernel(hub, learner, warmup_cells(notebooks[learner.name])) for learner in hub.learners]
         checks = await asyncio.gather(*runs)
         isolation = await run_in_kernel(hub, alice, [probe])
-        return checks, isolation, listening_addresses(hub.process.pid)
+        memory = {learner.name: resident_memory(learner) for learner in hub.learners}
+        return checks, isolation, listening_addresses(hub.process.pid), memory
 
-    checks, isolation, addresses = asyncio.run(everyone())
+    checks, isolation, addresses, memory = asyncio.run(everyone())
     check_alice, check_bob, check_carol = (runs[-1] for runs in checks)
     for learner, runs in zip(hub.learners, checks):
         for run in runs[:-1]:
@@ -246,10 +264,16 @@ print(json.dumps({{"uid": os.getuid(),
     assert "alice was here" not in (carol.home / WARMUP).read_text()
     assert addresses and addresses <= {"127.0.0.1"}, f"something listens beyond 127.0.0.1: {addresses}"
 
+    # deploy/config.yaml's per-learner memory: the learner's server, measured here, beside the heaviest kernel.
+    print({name: {k: round(v / 2**20) for k, v in m.items()} for name, m in memory.items()}, "MiB resident")
+    server = max(m["server"] for m in memory.values())
+    assert 0 < server and server + memory_sizing["largest_kernel"] <= memory_sizing["guarantee"], memory
+    assert all(0 < m["kernels"] <= memory_sizing["largest_kernel"] for m in memory.values()), memory
+
     # The instructor updates a lesson; every learner pulls again: edited exercises are kept, the lesson is new.
     update_lesson(source)
+    everyone_pulls(hub, repo, branch)
     for learner in hub.learners:
-        git_pull(hub, learner, repo, branch)
         assert UPDATE in (learner.home / LESSON).read_text(), f"{learner.name} did not get the updated lesson"
     assert RIGHT in (alice.home / WARMUP).read_text(), "nbgitpuller must keep alice's edited exercise"
     assert WRONG in (bob.home / WARMUP).read_text(), "nbgitpuller must keep bob's edited exercise"
@@ -261,7 +285,7 @@ print(json.dumps({{"uid": os.getuid(),
                     str(hub.root / "home"), COURSE_DIR], check=True, capture_output=True, text=True)
     assert sorted(p.name for p in submitted.iterdir()) == sorted(learner.name for learner in hub.learners)
     graded = subprocess.run([sys.executable, "-m", "aecourse", "grade", str(submitted), "--assignment", "00_warmup",
-                             "--out", str(grades), "--jobs", "2"], cwd=ROOT, capture_output=True, text=True)
+                             "--out", str(grades), "--jobs", "3"], cwd=ROOT, capture_output=True, text=True)
     assert graded.returncode == 0, graded.stdout + graded.stderr
     with open(grades / "gradebook.csv", newline="") as f:
         rows = {row["student"]: row for row in csv.DictReader(f)}
