@@ -11,8 +11,8 @@ build/hub-node/ (`npm install --prefix build/hub-node configurable-http-proxy`; 
 the Python packages `jupyterhub` and `nbgitpuller` (the dev extra). Without them the test skips and says what is
 missing, unless AECOURSE_REQUIRE_HUB=1 (set by .ci/run), where it fails.
 
-At teardown the hub stops the learners' servers, any process still running as a learner is stopped by its id,
-and the users (`userdel`) and every folder are removed, also after a failure.
+At teardown every process running as one of these learners (servers, kernels) is stopped by its id, then the hub
+and its proxy, and the users (`userdel`) and every folder are removed, also after a failure.
 """
 from __future__ import annotations
 
@@ -129,7 +129,7 @@ class Hub:
     """A running hub: its URL, the admin service's token, the learners and the private folder it runs in."""
     url: str
     token: str
-    root: Path  # the private folder: hub/ (config, database, log), home/ (the learners' homes)
+    root: Path  # the test's folder: hub/ (config, database, log; root only), home/ (the learners' private homes)
     process: subprocess.Popen
     learners: list[Learner] = field(default_factory=list)
 
@@ -264,21 +264,32 @@ c.JupyterHub.load_roles = [{{"name": "course-admin", "services": ["course-admin"
 """
 
 
-def _stop(pid: int) -> None:
+def _alive(pid: int) -> bool:
+    """Whether `pid` still runs (an exited child waiting to be reaped, a zombie, does not)."""
     try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    for _ in range(50):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def _stop(pids: list[int], grace: float = 5) -> None:
+    """SIGTERM to each of `pids` at once, SIGKILL to those still running after `grace` seconds."""
+    def signal_all(sig) -> None:
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+
+    signal_all(signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        pids = [pid for pid in pids if _alive(pid)]
+        if not pids:
             return
         time.sleep(0.1)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
+    signal_all(signal.SIGKILL)
 
 
 def _processes_of(uids: set[int]) -> list[int]:
@@ -333,24 +344,21 @@ def hub():
         _wait_for(url + "/hub/api/", hub_process, log)
         yield Hub(url=url, token=service_token, root=folder, process=hub_process, learners=created)
     finally:
+        uids = {learner.uid for learner in created}
+        _stop(_processes_of(uids))  # the learners' servers and kernels: the hub then has nothing left to wait for
         if hub_process is not None and hub_process.poll() is None:
-            _stop(hub_process.pid)  # with cleanup_servers, the hub stops the learners' servers and its proxy
-            try:
-                hub_process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                pass
+            _stop([hub_process.pid], grace=15)  # it stops its proxy
+            hub_process.wait()
         proxy_pid = folder / "hub" / "proxy.pid"
         if proxy_pid.exists():  # still there if the hub could not stop its proxy
             pid = proxy_pid.read_text().strip()
             cmdline = Path(f"/proc/{pid}/cmdline")
             if pid.isdigit() and cmdline.exists() and b"configurable-http-proxy" in cmdline.read_bytes():
-                _stop(int(pid))
+                _stop([int(pid)])
         log = folder / "hub" / "hub.log"
         if log.exists():  # pytest shows it with a failure
             print("--- the hub's log (tail) ---\n" + log.read_text(errors="replace")[-8000:])
-        uids = {learner.uid for learner in created}
-        for pid in _processes_of(uids):
-            _stop(pid)
+        _stop(_processes_of(uids))
         for learner in created:
             subprocess.run(["userdel", learner.name], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)

@@ -123,6 +123,7 @@ def answer(hub, learner, body: str) -> nbformat.NotebookNode:
     nb = read_notebook(hub, learner, WARMUP)
     cell = next(c for c in nb.cells if c.cell_type == "code" and "raise NotImplementedError()" in c.source)
     cell.source = re.sub(r" *# YOUR CODE HERE\n *raise NotImplementedError\(\)", body, cell.source)
+    assert body in cell.source, f"the exercise's stub changed shape: {cell.source}"
     status, reply = server_api(hub, learner, "PUT", f"contents/{WARMUP}",
                                {"type": "notebook", "format": "json", "content": nb})
     assert status == 200, f"saving {learner.name}'s notebook: HTTP {status} {reply}"
