@@ -11,8 +11,8 @@ build/hub-node/ (`npm install --prefix build/hub-node configurable-http-proxy`; 
 the Python packages `jupyterhub` and `nbgitpuller` (the dev extra). Without them the test skips and says what is
 missing, unless AECOURSE_REQUIRE_HUB=1 (set by .ci/run), where it fails.
 
-At teardown every process running as one of these learners (servers, kernels) is stopped by its id, then the hub
-and its proxy, and the users (`userdel`) and every folder are removed, also after a failure.
+At teardown the hub stops the learners' servers and its proxy, any process still running as a learner is stopped
+by its id, and the users (`userdel`) and every folder are removed, also after a failure.
 """
 from __future__ import annotations
 
@@ -345,9 +345,8 @@ def hub():
         yield Hub(url=url, token=service_token, root=folder, process=hub_process, learners=created)
     finally:
         uids = {learner.uid for learner in created}
-        _stop(_processes_of(uids))  # the learners' servers and kernels: the hub then has nothing left to wait for
         if hub_process is not None and hub_process.poll() is None:
-            _stop([hub_process.pid], grace=15)  # it stops its proxy
+            _stop([hub_process.pid], grace=20)  # with cleanup_servers, it stops the learners' servers and its proxy
             hub_process.wait()
         proxy_pid = folder / "hub" / "proxy.pid"
         if proxy_pid.exists():  # still there if the hub could not stop its proxy
@@ -358,7 +357,7 @@ def hub():
         log = folder / "hub" / "hub.log"
         if log.exists():  # pytest shows it with a failure
             print("--- the hub's log (tail) ---\n" + log.read_text(errors="replace")[-8000:])
-        _stop(_processes_of(uids))
+        _stop(_processes_of(uids))  # anything of theirs the hub could not stop
         for learner in created:
             subprocess.run(["userdel", learner.name], capture_output=True)
         shutil.rmtree(folder, ignore_errors=True)
