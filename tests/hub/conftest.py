@@ -40,7 +40,7 @@ CHP_HOME = ROOT / "build" / "hub-node"
 HOW_TO_ENABLE = ("to run it: as root, with node and npm (apt-get install -y nodejs npm), "
                  "`npm install --prefix build/hub-node configurable-http-proxy` and `pip install -e '.[dev]'`")
 LEARNERS = ("a", "b", "c")
-# The heaviest lesson kernel, measured (06b on the CPU, peak resident memory; shared/REFERENCE.md, 2026-11-28):
+# The heaviest lesson kernel, measured (peak resident memory on the CPU, 2026-11-28; the project's reference notes):
 # what deploy/config.yaml's per-learner memory must hold beside the learner's Jupyter server.
 LARGEST_KERNEL_GIB = 1.1
 GIB = 2**30
