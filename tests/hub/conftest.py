@@ -256,6 +256,7 @@ c.Spawner.environment = {environment!r}
 c.Spawner.default_url = "/lab"
 c.LocalProcessSpawner.interrupt_timeout = 3
 c.LocalProcessSpawner.term_timeout = 3
+c.LocalProcessSpawner.kill_timeout = 2
 c.Spawner.start_timeout = 120
 c.Spawner.http_timeout = 120
 c.JupyterHub.services = [{{"name": "course-admin", "api_token": {service_token!r}}}]
