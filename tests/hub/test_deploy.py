@@ -106,6 +106,13 @@ def test_collect_copies_each_learners_notebook_and_marks_the_missing(homes, tmp_
     assert (homes / "jupyter-ann" / "aecourse" / "exercises" / "00_warmup.ipynb").exists(), "homes are only read"
 
 
+def test_collect_from_no_homes_collects_nothing(tmp_path):
+    (tmp_path / "home").mkdir()
+    done = collect("00_warmup", str(tmp_path / "out"), str(tmp_path / "home"))
+    assert done.returncode == 0 and "collected 0 notebook(s)" in done.stdout, done.stderr
+    assert list((tmp_path / "out").iterdir()) == []
+
+
 @pytest.mark.parametrize("args, says", [
     ((), "usage:"),
     (("00_warmup.ipynb", "out"), "without .ipynb"),
