@@ -196,7 +196,8 @@ def noticed(namespace: dict) -> list[str]:
     """What the notebook changed that a grader of the old kind trusted: informational only (the grader decides
     the points without any of it), it flags a notebook for the instructor to read."""
     import aecourse
-    roots = tuple(os.path.dirname(os.path.dirname(m.__file__)) for m in (aecourse, torch, __import__("numpy")))
+    roots = tuple(os.path.dirname(os.path.dirname(m.__file__)) for m in (aecourse, torch, __import__("numpy"))) + (
+        os.path.dirname(os.__file__),)
     found = []
     with __import__("warnings").catch_warnings():
         __import__("warnings").simplefilter("ignore")
