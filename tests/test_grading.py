@@ -251,7 +251,7 @@ def test_attackers_earn_only_what_their_functions_earn(graded, student):
 def test_forging_verdicts_is_flagged(graded):
     row = graded["rows"]["forger"]
     assert row["status"] == "flagged"
-    for what in ("checkers of 22 exercises were replaced", "numpy._core.numeric.isclose", "post_run_cell", "_aecourse_grade_0"):
+    for what in ("exercises were replaced", "numpy._core.numeric.isclose", "post_run_cell", "_aecourse_grade_0"):
         assert what in row["flags"], what
 
 

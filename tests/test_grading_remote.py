@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from aecourse.course.checks import PASSED, all_exercises, run_checks
-from aecourse.course.grading import remote, server, wire
+from aecourse.course.grading import remote, server
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -82,7 +82,7 @@ def _end(process: subprocess.Popen) -> None:
 
 def grade_submission(submission: Submission, exercises: list[Exercise], library: Path, *, cell_timeout: float = 120,
                      total_timeout: float = 600, sandboxed: bool = True,
-                     limits: sandbox.Limits = sandbox.Limits()) -> Grade:
+                     limits: sandbox.Limits = sandbox.DEFAULT_LIMITS) -> Grade:
     """Grade one hand-in; never raises, never writes outside a temporary folder of its own."""
     if submission.status:
         return _everything(submission, exercises, submission.status, submission.problem)
@@ -202,7 +202,7 @@ def _check_one(exercise: Exercise, link: Link, cell_timeout: float) -> Report:
 
 def grade_folder(submissions: str | Path, assignment: str, *, out: str | Path | None = None, jobs: int = 1,
                  cell_timeout: float = 120, total_timeout: float = 600, solutions: str | Path = "solutions",
-                 sandboxed: bool = True, limits: sandbox.Limits = sandbox.Limits(),
+                 sandboxed: bool = True, limits: sandbox.Limits = sandbox.DEFAULT_LIMITS,
                  progress: bool = True) -> list[Grade]:
     """Grade every submission in the folder; write OUT/gradebook.csv, OUT/summary.txt, OUT/feedback/<student>.md.
 

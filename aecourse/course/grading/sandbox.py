@@ -57,6 +57,9 @@ class Limits:
     folder_size: int = 512 * 2 ** 20
 
 
+DEFAULT_LIMITS = Limits()
+
+
 @functools.cache
 def bwrap_works() -> bool:
     """True when bubblewrap is installed and can make the namespaces here (it needs user namespaces or root)."""
