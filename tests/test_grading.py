@@ -23,8 +23,6 @@ from aecourse.course.checks import all_exercises, run_checks
 from aecourse.course.grading import collect, grade, reports, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.skipif(not sandbox.bwrap_works(), reason="bubblewrap is not usable here (.ci/run "
-                                                                  "installs it)")
 
 RIGHT = '''
 def l1_activity(h, lam):
@@ -189,6 +187,8 @@ def tree_digest(folder: Path) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    if not sandbox.bwrap_works():
+        pytest.skip("bubblewrap is not usable here (.ci/run installs it)")
     base = tmp_path_factory.mktemp("class")
     submissions, out, outside, nosolutions = base / "submitted", base / "grades", base / "outside", base / "none"
     for folder in (submissions, outside, nosolutions):
@@ -290,6 +290,16 @@ def test_layout_cases_get_clear_statuses(graded):
     assert {(feedback / n).read_text().splitlines()[0] for n in ("ann_smith.md", "ann_smith-2.md")} == {
         "# 02_sparse: feedback for ann smith", "# 02_sparse: feedback for ann_smith"}
     assert "distinct ones" in graded["summary"]
+
+
+def test_without_the_sandbox_the_grader_still_decides_and_says_so(tmp_path):
+    write_notebook(tmp_path / "in" / "honest.ipynb", [RIGHT])
+    write_notebook(tmp_path / "in" / "forger.ipynb", [WRONG, "import numpy\nnumpy.allclose = lambda *a, **k: True"])
+    grades = {g.student: g for g in grade.grade_folder(tmp_path / "in", "02_sparse", out=tmp_path / "out",
+                                                       solutions=tmp_path, sandboxed=False, progress=False)}
+    assert grades["honest"].total == 7 and grades["forger"].total == sum(points(WRONG).values())
+    assert grades["forger"].status == "flagged"
+    assert "NONE (--no-sandbox)" in (tmp_path / "out" / "summary.txt").read_text()
 
 
 # ------------------------------------------------------------------------------------------------ no kernels

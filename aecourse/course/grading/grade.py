@@ -219,8 +219,8 @@ def grade_folder(submissions: str | Path, assignment: str, *, out: str | Path | 
         raise RuntimeError(sandbox.missing_message())
     exercises = assignment_exercises(assignment, solutions)
     out = Path(out) if out is not None else Path("grades") / assignment
-    check_output_folder(out)
     found = find_submissions(submissions, assignment)   # every hand-in in memory before any notebook runs
+    check_output_folder(out)
     grades: dict[int, Grade] = {}
     with tempfile.TemporaryDirectory(prefix="aecourse-library-") as lib, ThreadPoolExecutor(jobs) as pool, \
             tqdm(total=len(found), desc=f"grading {assignment}", unit="notebook", disable=not progress) as bar:
