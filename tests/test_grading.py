@@ -108,13 +108,14 @@ def attacks(submissions: Path, out: Path, outside: Path, port: int, marker: str)
             except OSError:
                 pass
             ''')],
-        # 7: other hand-ins, the grader's command line, the output folder
+        # 7: other hand-ins, the grader's command line, the output folder (and, of our own, filling the disk)
         "neighbour": [WRONG, textwrap.dedent(f'''
             for attempt in (lambda: open("/proc/1/cmdline").read(),
                             lambda: open({str(submissions / "honest.ipynb")!r}, "w").write("{{}}"),
                             lambda: os.makedirs({str(out / "feedback")!r}, exist_ok=True),
                             lambda: open({str(out / "gradebook.csv")!r}, "w").write("neighbour,100"),
-                            lambda: open({str(outside / "neighbour.txt")!r}, "w").write("here")):
+                            lambda: open({str(outside / "neighbour.txt")!r}, "w").write("here"),
+                            lambda: open("/tmp/fill", "wb").write(b"0" * 600_000_000)):
                 try:
                     attempt()
                 except OSError:

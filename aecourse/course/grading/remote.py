@@ -78,6 +78,12 @@ class RemoteFunction:
         callbacks, generators, axes = [], [], []
         sent_args, sent_kwargs = _stub((args, kwargs), callbacks, generators, axes, {})
         tracked = tensors_in([args, kwargs])
+        try:
+            wire.dumps_trusted((sent_args, sent_kwargs))
+        except Exception as err:  # noqa: BLE001 (a checker passed something pickle cannot carry: the grader's fault)
+            raise RuntimeError(f"the grader could not send this case's arguments into the sandbox ({err}); "
+                               "tell the course maintainers: a checker must pass picklable values or functions") \
+                from None
         link.send({"op": "call", "id": call_id, "function": self.name, "args": sent_args, "kwargs": sent_kwargs,
                    "rng": torch.get_rng_state(), "grads": [_grad(t) for t in tracked]})
         same_as = tuple(args) + tuple(kwargs.values())
