@@ -280,6 +280,7 @@ def test_killing_printing_and_sleeping_stop_only_that_notebook(graded):
     assert float(rows["caller"]["02.numerical_gradient"]) == 0 and float(rows["caller"]["total"]) == 5
     assert "did not finish within 20 s" in (graded["out"] / "feedback" / "caller.md").read_text()
     assert float(rows["smuggler"]["total"]) == 0
+    assert "over the limit" in (graded["out"] / "feedback" / "smuggler.md").read_text()
 
 
 def test_layout_cases_get_clear_statuses(graded):

@@ -194,7 +194,7 @@ def _check_one(exercise: Exercise, link: Link, cell_timeout: float) -> Report:
     link.deadline = time.monotonic() + cell_timeout
     report = run_checks(exercise.exercise_id, RemoteFunction(link, exercise.function, cell_timeout))
     link.deadline = float("inf")
-    if link.dead is not None and "time" in link.dead:
+    if link.timed_out:
         return _failed(exercise, "your function returns", f"the checks did not finish within {cell_timeout:g} s: "
                        f"does `{exercise.function}` loop forever, or wait for input?", ERROR)
     return report

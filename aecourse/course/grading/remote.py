@@ -34,6 +34,7 @@ class Link:
     def __init__(self, sock: socket.socket, on_dead=lambda: None):
         self.sock, self.on_dead = sock, on_dead
         self.dead: str | None = None
+        self.timed_out = False
         self.deadline = float("inf")
         self.hidden: list[str] = []
         self.calls = 0
@@ -51,7 +52,9 @@ class Link:
             payload = wire.recv_frame(self.sock, min(time.monotonic() + timeout, self.deadline))
             return wire.decode_with_tensors(payload, same_as=same_as)
         except wire.WireError as err:
-            self.kill(f"the notebook's sandbox did not answer in time or broke off ({err})")
+            self.timed_out = str(err) == wire.NO_ANSWER
+            self.kill("the notebook's sandbox did not answer in time" if self.timed_out else
+                      f"the notebook's sandbox broke off ({err})")
 
     def kill(self, reason: str):
         if self.dead is None:

@@ -31,6 +31,9 @@ TORCH_DTYPES = {str(d).removeprefix("torch."): d for d in (
 NUMPY_KINDS = "biufc"         # bool, int, unsigned, float, complex: no object or structured arrays
 
 
+NO_ANSWER = "no answer before the deadline"
+
+
 class WireError(RuntimeError):
     """The other side broke the protocol, went silent past its deadline, or hung up."""
 
@@ -64,7 +67,7 @@ def _recv_exact(sock: socket.socket, size: int, deadline: float) -> bytes:
     while got < size:
         left = deadline - time.monotonic()
         if left <= 0:
-            raise WireError("no answer before the deadline")
+            raise WireError(NO_ANSWER)
         sock.settimeout(min(left, 1.0))
         try:
             chunk = sock.recv(min(size - got, 2 ** 20))
