@@ -11,8 +11,11 @@ the library in its kernel; points stand as the checks gave them), timeout, error
 """
 from __future__ import annotations
 
+import contextlib
 import difflib
 import json
+import os
+import signal
 import socket
 import subprocess
 import tempfile
@@ -74,8 +77,13 @@ def _everything(submission: Submission, exercises: list[Exercise], status: str, 
                                               for e in exercises}, [reason], feedback_name=submission.feedback_name)
 
 
-def _end(process: subprocess.Popen) -> None:
-    if process.poll() is None:
+def _end(process: subprocess.Popen, group: bool = False) -> None:
+    """Kill the sandbox (its PID namespace takes every process inside along); without a sandbox, the executor's
+    process group (the kernel and what it started, unless they left the group)."""
+    if group:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+    elif process.poll() is None:
         process.kill()
     process.wait()
 
@@ -125,11 +133,11 @@ def _run(submission, nb, exercises, tmp: Path, library, cell_timeout, total_time
             grade = _everything(submission, exercises, ERRORED, reason)
             grade.status = notes.get("status") if notes.get("status") in (TIMEOUT, ERRORED) else ERRORED
             return grade
-        link = Link(conn, on_dead=lambda: _end(process))
+        link = Link(conn, on_dead=lambda: _end(process, not sandboxed))
         return _check(submission, exercises, link, cell_timeout)
     finally:
         listener.close()
-        _end(process)
+        _end(process, not sandboxed)
 
 
 def _accept(listener: socket.socket, process: subprocess.Popen, deadline: float):
