@@ -97,6 +97,9 @@ def raises_custom(x):
 def stub(x):
     raise NotImplementedError()
 
+def cube(x):
+    return x ** 3
+
 def detached(x):
     return (x * 2).detach()
 
@@ -143,6 +146,9 @@ def test_gradients_follow_the_sandbox_and_generators_their_state(hostile):
     x = torch.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="does not require grad"):
         hostile.function("detached")(x).sum().backward()    # as in one process: a detached result has no graph
+    x = torch.tensor([1.0, 2.0], requires_grad=True)
+    jacobian = torch.autograd.functional.jacobian(hostile.function("cube"), x)    # several products of one call
+    assert torch.allclose(jacobian, torch.diag(3 * x.detach() ** 2))
     g, here = torch.Generator().manual_seed(3), torch.Generator().manual_seed(3)
     assert torch.equal(hostile.function("generator")(4, g), torch.rand(4, generator=here))
     assert torch.equal(g.get_state(), here.get_state())

@@ -172,12 +172,12 @@ def _call(namespace: dict, message: dict, pending: dict) -> list[bytes]:
 
 
 def _backward(message: dict, pending: dict) -> bytes:
-    outputs, inputs = pending.pop(message["id"])
+    outputs, inputs = pending[message["id"]]   # kept: a Jacobian asks for several products of one call
     pairs = [(o, g) for o, g in zip(outputs, message["grads"]) if g is not None and o.grad_fn is not None]
     if not pairs or not inputs:
         return wire.encode({"kind": "grads", "grads": [None] * len(inputs)})
     grads = torch.autograd.grad([o for o, _ in pairs], inputs, [g.to(o.dtype) for o, g in pairs],
-                                allow_unused=True)
+                                retain_graph=True, allow_unused=True)
     return wire.encode({"kind": "grads", "grads": list(grads)})
 
 
