@@ -34,7 +34,8 @@ from .remote import Link, RemoteFunction
 from .reports import ERRORED, FLAGGED, INVALID, OK, TIMEOUT, Grade, check_output_folder, summary_table, write_all
 from .wire import WireError
 
-STARTUP = 180   # seconds for the sandbox's kernel to start, on top of the notebook's own time
+STARTUP = 180          # seconds for the sandbox's kernel to start, on top of the notebook's own time
+PRINTED = 10 * 2 ** 20  # bytes of output worth telling the student about
 
 
 def assignment_exercises(assignment: str, solutions: str | Path = "solutions") -> list[Exercise]:
@@ -170,6 +171,10 @@ def _check(submission: Submission, exercises: list[Exercise], link: Link, cell_t
     status = run.get("status") if run.get("status") in (OK, ERRORED, TIMEOUT) else OK
     problems = [str(p)[:300] for p in run.get("problems", []) if isinstance(p, str)][:20] \
         if isinstance(run.get("problems"), list) else []
+    printed = run.get("printed") if isinstance(run.get("printed"), int) else 0
+    if printed > PRINTED:
+        problems.append(f"the notebook printed about {printed / 2 ** 20:.0f} MB; output is not kept while grading, "
+                        "but printing that much takes time")
     flags = [str(p)[:200] for p in hello.get("noticed", []) if isinstance(p, str)][:20] \
         if isinstance(hello.get("noticed"), list) else []
     reports = {}
