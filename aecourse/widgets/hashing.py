@@ -198,7 +198,7 @@ class HashingExplorer:
 
     def _on_control(self, change) -> None:
         self.note.value = self.note_text()
-        if self.stale:
+        if self.run is not None and self.run.frames and not self.training:   # mark (or unmark) the view stale
             self.status.value = self.status_text(self.epoch.value)
 
     # ------------------------------------------------------------------------------------------ training
