@@ -141,6 +141,10 @@ def test_the_gaussian_dae_beats_the_plain_ae_on_gaussian_noise(digits, trained):
     assert dae < 0.8 * w.errors["plain AE"], w.errors
     w.level.value = 0.6
     assert w.errors["DAE (gaussian noise)"] < 0.8 * w.errors["plain AE"], w.errors
+    masking_only = DenoisingExplorer(digits.x_test, models={"plain AE": trained["plain"],
+                                                            "masking DAE": trained["dae"]},
+                                     kind="gaussian", level=0.3, n_images=300)
+    assert masking_only.errors["masking DAE"] > masking_only.errors["plain AE"], masking_only.errors
 
 
 def test_widget_rejects_bad_input(digits):
