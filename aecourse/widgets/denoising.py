@@ -56,8 +56,8 @@ class DenoisingExplorer:
     """
 
     def __init__(self, x, models: Mapping | None = None, *, daes: Mapping | None = None, x_train=None,
-                 train=None, train_levels: Mapping | None = None, n_images: int = 10, kind: str = "masking", level: float = 0.25, seed: int = 0,
-                 image_shape: tuple[int, int] = (8, 8)):
+                 train=None, train_levels: Mapping | None = None, n_images: int = 10, kind: str = "masking",
+                 level: float = 0.25, seed: int = 0, image_shape: tuple[int, int] = (8, 8)):
         import ipywidgets as widgets
 
         check_data(x, "x")
