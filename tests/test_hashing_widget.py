@@ -92,7 +92,7 @@ def test_stale_mark_and_ghost_of_the_previous_run(digits):
     assert not w.stale and w.previous.final == 8.0 and w.run.label() == "4 bits, no noise, 5 epochs"
     fig = w.figure(5)
     assert "previous run (4 bits, linear ramp to sigma 8, full at 80%, 5 epochs)" in fig.texts[0].get_text()
-    assert "the 10 digits" in w.note.value                                      # why 4 bits share a corner
+    assert "a lookup within Hamming radius 2 probes 11 of the 16 addresses" in w.note.value   # why 4 bits fail
 
 
 def test_codes_are_graded_after_the_first_epoch_without_noise(digits):

@@ -185,11 +185,12 @@ class HashingExplorer:
 
     def note_text(self) -> str:
         b = self.bits.value
-        text = (f"{b} bits: {2 ** b:,} addresses for {len(self.x_train):,} training digits. ")
+        text = (f"{b} bits: {2 ** b:,} addresses for {len(self.x_train):,} training items. ")
         if b <= 4:
-            text += ("With so few bits the code cannot give each of the 10 digits its own corner: some bits "
-                     "end up on (or off) for almost every item, because a bit that splits the digits badly "
-                     "costs more reconstruction error than a constant one. Try 8 or 16.")
+            probes = 1 + b + b * (b - 1) // 2
+            text += (f"That is about {len(self.x_train) // 2 ** b} items per address, and a lookup within "
+                     f"Hamming radius {RADIUS} probes {probes} of the {2 ** b} addresses: it returns most of the "
+                     "database, so its precision is low whatever the codes. Try 8 or 16.")
         elif b >= 64:
             text += "Far more addresses than items: most addresses are empty, and radius-2 lookups often find nothing."
         else:
