@@ -35,12 +35,10 @@ from ..validation import check_data, check_positive_int
 BIT_CHOICES = (4, 8, 16, 32, 64)
 RADIUS = 2
 UNDECIDED = (0.1, 0.9)
-RECIPES = {
+RECIPES = {                         # the course's recipe (neighbour swap, one-layer decoder) and the book's plain AE
     "course": Recipe(),
     "book (plain AE)": Recipe(hidden=(256, 128), decoder_hidden=None, neighbours=1),
 }
-RECIPE_NAMES = {"course": "course recipe: neighbour swap, one-layer decoder",
-                "book (plain AE)": "the book's plain AE: 64-256-128-b, mirrored decoder"}
 
 
 class StartAtMeanImage:
