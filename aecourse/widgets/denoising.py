@@ -163,7 +163,7 @@ class DenoisingExplorer:
         self.corrupted, self.reconstructions, self.errors = self.compute()
         rows = [self.x_show, np.clip(self.corrupted, 0, 1), *self.reconstructions.values()]
         fig = image_grid(np.vstack(rows), self.image_shape, n_cols=self.n_images,
-                         row_titles=["clean", "corrupted", *self.reconstructions])
+                         row_titles=["clean", "corrupted", *(name.split(" (")[0] for name in self.reconstructions)])
         png = io.BytesIO()
         fig.savefig(png, format="png", dpi=72)
         plt.close(fig)
