@@ -95,6 +95,17 @@ def test_stale_mark_and_ghost_of_the_previous_run(digits):
     assert "a lookup within Hamming radius 2 probes 11 of the 16 addresses" in w.note.value   # why 4 bits fail
 
 
+def test_scrub_slider_shows_the_frame_drawn_during_training(digits, monkeypatch):
+    d = digits
+    w = HashingExplorer(d.x_train[:200], d.y_train[:200], d.x_test[:50], d.y_test[:50], epochs=6, draw_every=2)
+    drawn = []
+    show = w.show
+    monkeypatch.setattr(w, "show", lambda index=None: (drawn.append((index, w.epoch.value, w.epoch.max)),
+                                                       show(index)))
+    w.train()
+    assert drawn[:-1] == [(0, 0, 6), (2, 2, 6), (4, 4, 6), (6, 6, 6)]   # before training, epochs 2, 4, 6
+
+
 def test_codes_are_graded_after_the_first_epoch_without_noise(digits):
     d = digits
     w = HashingExplorer(d.x_train, d.y_train, d.x_test, d.y_test, epochs=5, draw_every=5)

@@ -266,9 +266,9 @@ class HashingExplorer:
         return epoch < 0 or (epoch + 1) % every == 0 or epoch == epochs - 1
 
     def _recorded(self, run: Run) -> None:
-        index = len(run.frames) - 1
-        self._follow(index, run.epochs + 1)
-        if self.drawn(run.frames[-1].epoch, run.epochs):
+        if self.drawn(run.frames[-1].epoch, run.epochs):      # the scrub slider shows the frame drawn
+            index = len(run.frames) - 1
+            self._follow(index, run.epochs + 1)
             self.show(index)
 
     # ------------------------------------------------------------------------------------------ view
