@@ -349,6 +349,8 @@ class HashingExplorer:
         planned = run.sigmas()
         ax_sigma.plot(range(1, run.epochs + 1), planned, color="grey", ls="--", lw=1)
         ax_sigma.plot([t.epoch + 1 for t in shown[1:]], [t.sigma for t in shown[1:]], color="black", lw=1.5)
+        if ghost is not None:
+            ax_sigma.plot(range(1, ghost.epochs + 1), ghost.sigmas(), color="black", alpha=0.25, lw=1)
         ax_sigma.set_ylim(0, max(16.0, max(planned, default=0)) * 1.02)
         ax_sigma.set_ylabel("sigma", color="grey")
 
