@@ -100,10 +100,11 @@ def test_scrub_slider_shows_the_frame_drawn_during_training(digits, monkeypatch)
     w = HashingExplorer(d.x_train[:200], d.y_train[:200], d.x_test[:50], d.y_test[:50], epochs=6, draw_every=2)
     drawn = []
     show = w.show
-    monkeypatch.setattr(w, "show", lambda index=None: (drawn.append((index, w.epoch.value, w.epoch.max)),
-                                                       show(index)))
+    monkeypatch.setattr(w, "show", lambda index=None: (show(index), drawn.append((index, w.epoch.value,
+                                                                                  w.status.value))))
     w.train()
-    assert drawn[:-1] == [(0, 0, 6), (2, 2, 6), (4, 4, 6), (6, 6, 6)]   # before training, epochs 2, 4, 6
+    assert [d[:2] for d in drawn] == [(0, 0), (2, 2), (4, 4), (6, 6), (6, 6)]   # before training, epochs 2, 4, 6
+    assert all(f"epoch {i}/6" in status for i, _, status in drawn[1:])
 
 
 def test_codes_are_graded_after_the_first_epoch_without_noise(digits):

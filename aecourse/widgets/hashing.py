@@ -266,10 +266,8 @@ class HashingExplorer:
         return epoch < 0 or (epoch + 1) % every == 0 or epoch == epochs - 1
 
     def _recorded(self, run: Run) -> None:
-        if self.drawn(run.frames[-1].epoch, run.epochs):      # the scrub slider shows the frame drawn
-            index = len(run.frames) - 1
-            self._follow(index, run.epochs + 1)
-            self.show(index)
+        if self.drawn(run.frames[-1].epoch, run.epochs):
+            self.show(len(run.frames) - 1)
 
     # ------------------------------------------------------------------------------------------ view
 
@@ -383,6 +381,8 @@ class HashingExplorer:
             self.output.clear_output(wait=True)
             display(Image(png.getvalue()))
         self.status.value = self.status_text(index)
+        if self.training:                      # the scrub slider follows the frame drawn, once it is drawn
+            self._follow(index, self.run.epochs + 1)
 
     def display(self) -> None:
         from IPython.display import display
