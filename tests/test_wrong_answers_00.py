@@ -6,7 +6,7 @@ from aecourse.course.checks import run_checks
 
 WRONG = [
     ("sums instead of averaging", lambda x, r: ((x - r) ** 2).sum(), "mean over every entry", "you summed"),
-    ("averages per sample only", lambda x, r: ((x - r) ** 2).mean(dim=1), "mean over every entry",
+    ("averages per sample only", lambda x, r: ((x - r) ** 2).mean(dim=1), "perfect reconstruction costs 0",
      "AND features"),
     ("forgets to square", lambda x, r: (x - r).mean(), "mean over every entry", "square the differences"),
     ("absolute error", lambda x, r: (x - r).abs().mean(), "mean over every entry", "ABSOLUTE"),
