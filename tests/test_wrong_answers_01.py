@@ -1,6 +1,7 @@
 """Lesson 01: plausible wrong answers, each caught by the first failing case with a hint naming the mistake."""
 import numpy as np
 import pytest
+
 from aecourse.course.checks import run_checks
 
 
@@ -46,7 +47,8 @@ WRONG = [
     # 01.reconstruction_loss
     ("01.reconstruction_loss", "decodes before encoding", lambda f, g, x: ((f(g(x)) - x) ** 2).mean(),
      "mean squared error", "encode with f first"),
-    ("01.reconstruction_loss", "sums", lambda f, g, x: ((g(f(x)) - x) ** 2).sum(), "mean squared error", "you summed the squared errors"),
+    ("01.reconstruction_loss", "sums", lambda f, g, x: ((g(f(x)) - x) ** 2).sum(), "mean squared error",
+     "you summed the squared errors"),
     ("01.reconstruction_loss", "sums over features", lambda f, g, x: ((g(f(x)) - x) ** 2).sum(1).mean(),
      "mean squared error", "summed over the features"),
     ("01.reconstruction_loss", "per-item losses", lambda f, g, x: ((g(f(x)) - x) ** 2).mean(1),

@@ -11,7 +11,8 @@ def check_reconstruction_mse(fn, case):
     x = torch.tensor(rng.random((5, 4)), dtype=torch.float32)
     r = torch.tensor(rng.random((5, 4)), dtype=torch.float32)
     with case("perfect reconstruction costs 0"):
-        expect_close(fn(x, x), 0.0, hint="for x_hat == x the error must be the single number 0: average over samples AND features")
+        expect_close(fn(x, x), 0.0, hint="for x_hat == x the error must be the single number 0: average "
+                     "over samples AND features")
     with case("mean over every entry"):
         got = fn(x, r)
         expect(np.ndim(got) == 0, f"expected one number, got shape {tuple(np.shape(got))}: average over samples "

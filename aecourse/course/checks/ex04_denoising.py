@@ -3,7 +3,7 @@ import numpy as np
 import torch
 
 from ...corruption import masked_rmse
-from . import exercise, expect, expect_close, expect_not_close
+from . import exercise, expect, expect_close
 
 
 def _images(n=2000, d=20, seed=0):
