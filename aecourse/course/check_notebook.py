@@ -15,9 +15,9 @@ from pathlib import Path
 import nbformat
 
 from . import notebooks
+from .notebooks import CHECK_CALL
 from .checks import FAILED, CaseResult, Report, get_exercise
 
-CHECK_CALL = re.compile(r"""check\(\s*["']([\w.]+)["']""")
 RESULT_TAG = "AECOURSE-RESULTS:"
 
 COLLECT = '''

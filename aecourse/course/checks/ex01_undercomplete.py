@@ -46,7 +46,10 @@ def check_reconstruction_loss(fn, case):
         expected = torch.autograd.grad(((g(f(x)) - x) ** 2).mean(), f.weight)[0]
         expect(f.weight.grad is not None, "no gradient reached f: keep the computation in torch (no .detach(), "
                "numpy or .item())")
-        expect_close(f.weight.grad, expected, hint="the gradient with respect to the encoder's weights is off")
+        # only this case's own property: the gradient's direction (its scale follows the loss's value)
+        along = torch.nn.functional.cosine_similarity(f.weight.grad.flatten(), expected.flatten(), dim=0)
+        expect(float(along) > 0.999, "the gradient with respect to the encoder's weights points elsewhere than "
+               "the mean squared error's: compute the loss from g(f(x)) and x with torch operations")
 
 
 def _pca_mistakes(x_train, x, k):
