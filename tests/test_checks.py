@@ -3,8 +3,8 @@ tests/test_wrong_answers_NN.py."""
 import pytest
 import torch
 
-from aecourse.course.checks import (ERROR, FAILED, NOT_ATTEMPTED, PASSED, ChecksNotPassed, all_exercises, check,
-                                    get_exercise, run_checks)
+from aecourse.course import checks
+from aecourse.course.checks import ERROR, FAILED, NOT_ATTEMPTED, PASSED, check, get_exercise, run_checks
 
 
 def right(x, x_hat):
@@ -26,7 +26,7 @@ def test_a_right_answer_passes_every_case(capsys):
 
 
 def test_failures_print_a_count_and_a_hint_then_raise_one_line(capsys):
-    with pytest.raises(ChecksNotPassed) as failure:
+    with pytest.raises(checks.ChecksNotPassed) as failure:
         check("00.reconstruction_mse", lambda x, r: ((x - r) ** 2).sum())
     out = capsys.readouterr().out
     assert "3/4 checks passed" in out
@@ -42,7 +42,7 @@ def test_an_exception_in_learner_code_is_reported_not_raised(capsys):
     report = run_checks("00.reconstruction_mse", broken)
     assert {c.status for c in report.cases} == {ERROR}
     assert "your code raised AttributeError" in report.cases[0].message
-    with pytest.raises(ChecksNotPassed, match="0/4 checks passed, 0 of 2 points"):
+    with pytest.raises(checks.ChecksNotPassed, match="0/4 checks passed, 0 of 2 points"):
         check("00.reconstruction_mse", broken)
     assert "[error]" in capsys.readouterr().out
 
@@ -61,7 +61,7 @@ def test_a_stub_reads_not_attempted(capsys):
     report = run_checks("00.reconstruction_mse", stub)
     assert not report.attempted and {c.status for c in report.cases} == {NOT_ATTEMPTED}
     assert report.score == 0
-    with pytest.raises(ChecksNotPassed, match="not attempted yet"):
+    with pytest.raises(checks.ChecksNotPassed, match="not attempted yet"):
         check("00.reconstruction_mse", stub)
     assert "not attempted yet" in capsys.readouterr().out
 
@@ -89,7 +89,7 @@ def test_checks_leave_the_learners_random_state_alone():
 
 
 def test_every_registered_exercise_has_points_and_a_function_name():
-    for spec in all_exercises().values():
+    for spec in checks.all_exercises().values():
         assert spec.points > 0 and spec.function.isidentifier()
         assert spec.exercise_id.split(".")[0].isdigit()
 
