@@ -10,7 +10,7 @@ from aecourse.corpus import synthetic_corpus
 from aecourse.course.checks import run_checks
 from aecourse.data import load_digits
 from aecourse.retrieval import mean_average_precision, precision_at_k
-from aecourse.semantic_hashing import Recipe, hash_bits, train_hashing_autoencoder
+from aecourse.semantic_hashing import Recipe, encode_bits, train_hashing_autoencoder
 
 # ------------------------------------------------------------------------------------------ lesson claims
 
@@ -26,10 +26,10 @@ def scores(q, d, yq, yd):
 @pytest.mark.parametrize("n_bits", [16, 32])
 def test_hashing_ae_beats_itq_and_lsh(digits, n_bits):
     model, _ = train_hashing_autoencoder(digits.x_train, n_bits, seed=0)
-    ae = scores(hash_bits(model, digits.x_test), hash_bits(model, digits.x_train), digits.y_test, digits.y_train)
+    ae = scores(encode_bits(model, digits.x_test), encode_bits(model, digits.x_train), digits.y_test, digits.y_train)
     for method in (ITQ(n_bits, seed=0), LSH(n_bits, seed=0)):
         method.fit(digits.x_train)
-        base = scores(method.transform(digits.x_test), method.transform(digits.x_train), digits.y_test,
+        base = scores(method.encode(digits.x_test), method.encode(digits.x_train), digits.y_test,
                       digits.y_train)
         assert ae[0] > base[0] + 0.02 and ae[1] > base[1] + 0.02, (type(method).__name__, ae, base)
 
@@ -38,9 +38,9 @@ def test_hashing_ae_beats_lsh_on_documents():
     corpus = synthetic_corpus()
     recipe = Recipe(neighbours=1, decoder_hidden=(256,))      # the digits' recipe collapses on sparse counts
     model, _ = train_hashing_autoencoder(corpus.x_train, 16, seed=0, epochs=100, recipe=recipe)
-    ae = scores(hash_bits(model, corpus.x_test), hash_bits(model, corpus.x_train), corpus.y_test, corpus.y_train)
+    ae = scores(encode_bits(model, corpus.x_test), encode_bits(model, corpus.x_train), corpus.y_test, corpus.y_train)
     lsh = LSH(16, seed=0).fit(corpus.x_train)
-    base = scores(lsh.transform(corpus.x_test), lsh.transform(corpus.x_train), corpus.y_test, corpus.y_train)
+    base = scores(lsh.encode(corpus.x_test), lsh.encode(corpus.x_train), corpus.y_test, corpus.y_train)
     assert ae[0] > base[0] and ae[1] > base[1]
 
 
