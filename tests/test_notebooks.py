@@ -39,6 +39,24 @@ def test_problems_are_found_in_a_dirty_notebook():
     assert cleaned.metadata["kernelspec"]["name"] == "python3" and notebooks.problems(cleaned) == []
 
 
+def test_nbgrader_metadata_is_derived_from_the_cells_and_nothing_else_is_allowed():
+    nb = notebooks.read(ROOT / "solutions" / "00_warmup.ipynb")
+    answer, graded = nb.cells[2].metadata.nbgrader, nb.cells[3].metadata.nbgrader
+    assert answer == {"grade": False, "grade_id": "answer_reconstruction_mse", "locked": False,
+                      "schema_version": 3, "solution": True}
+    assert graded == {"grade": True, "grade_id": "check_00_reconstruction_mse", "locked": True, "points": 2,
+                      "schema_version": 3, "solution": False}
+    nb.cells[3].metadata.nbgrader["points"] = 5          # points must be the checker's
+    del nb.cells[2].metadata["nbgrader"]                 # an answer cell must say so
+    nb.cells[1].metadata["nbgrader"] = dict(answer, grade_id="x")   # a plain cell must carry none
+    found = "\n".join(notebooks.problems(nb))
+    assert "cell 3: nbgrader metadata" in found and "expected {'grade': True" in found
+    assert "cell 2: nbgrader metadata None" in found and "cell 1: nbgrader metadata" in found
+    assert notebooks.problems(notebooks.clean(nb)) == []
+    lesson = notebooks.read(ROOT / "notebooks" / "00_start_here.ipynb")   # calls check(), but has no answers
+    assert all("nbgrader" not in c.metadata for c in notebooks.clean(lesson).cells)
+
+
 def test_every_solutions_notebook_has_a_generated_exercise():
     solutions = {p.name for p in (ROOT / "solutions").glob("*.ipynb")}
     assert solutions and solutions == {p.name for p in EXERCISES}
