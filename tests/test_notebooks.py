@@ -112,7 +112,7 @@ def test_nbval_on_a_learner_notebook_passes_exactly_when_the_answers_are_right_s
 
     def saved(nb: dict, name: str) -> Path:
         """The notebook as JupyterLab saves it after Run All: every output stored."""
-        executed = notebooks.execute(nbformat.from_dict(nb), tmp_path, allow_errors=True)
+        executed = notebooks.execute(nbformat.reads(json.dumps(nb), as_version=4), tmp_path, allow_errors=True)
         path = tmp_path / name
         nbformat.write(executed, path)
         return path
