@@ -10,8 +10,10 @@ notebook, found automatically). A checker runs several named cases against the l
 
 A case passes when its block finishes; `CheckFailed` (raised by the `expect_*` helpers) fails it with a hint;
 any other exception is reported as the learner's error, not raised (with a course hint for the usual torch
-mistakes); `NotImplementedError` means the exercise was not attempted yet. Cases run in order, and each hint
-names one mistake, so the first failing case points at the real one.
+mistakes, or the case's own `case(name, error_hint=...)`); `NotImplementedError` means the exercise was not
+attempted yet. Cases run in order, and each hint names one mistake, so the first failing case points at the real
+one: `expect_not_close(got, what_a_mistake_gives, hint)` names a known mistake before `expect_close` gives the
+general hint.
 
 `check` prints the verdicts and, unless every case passed, raises `ChecksNotPassed`: a one-line error, so "Run
 All", nbval and nbgrader all see a failing cell.
