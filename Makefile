@@ -1,6 +1,9 @@
-# The course's two entry points, each setting up .venv first when needed:
-#   make lab    install the course and open JupyterLab on the start notebook
-#   make test   install the course with its test tools and run every test
+# The course's entry points, each setting up .venv first when needed:
+#   make lab        install the course and open JupyterLab at the repository root, the start notebook in front
+#   make test       install the course with its test tools and run every test
+#   make test-fast  the library's tests only (no notebooks, no browser): under a minute, for contributors
+#   make lint       ruff and the notebook storage lint
+#   make course     the course as a website (Jupyter Book) in _build/html
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
@@ -8,8 +11,14 @@ STAMP := $(VENV)/.aecourse-installed
 DEV_STAMP := $(VENV)/.aecourse-dev-installed
 # JupyterLab refuses to run as root (containers, CI) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
+# What `make lab` runs (tests/browser/test_lab.py runs this very line): JupyterLab serving the repository root, so
+# notebooks/, exercises/ and solutions/ are all in its file browser, with the start notebook open. jupyter/ is added
+# to Jupyter's search paths: no news prompt, and a kernel that writes the metadata the notebooks store, so they open
+# unmodified (jupyter/README.md). Your own Jupyter settings still apply; nothing is written to your home for this.
+LAB_COMMAND = JUPYTER_CONFIG_PATH=jupyter/config JUPYTER_PATH=jupyter/data $(BIN)/jupyter lab $(ROOT_FLAG) \
+	--ServerApp.root_dir=. notebooks/00_start_here.ipynb
 
-.PHONY: lab test exercises notebooks lint course bench
+.PHONY: lab test test-fast exercises notebooks lint course bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,10 +33,13 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	touch $(DEV_STAMP) $(STAMP)
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(ROOT_FLAG) notebooks/00_start_here.ipynb
+	$(LAB_COMMAND)
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest
+
+test-fast: $(DEV_STAMP)
+	$(BIN)/python -m pytest -m "not slow" tests --ignore=tests/browser
 
 exercises: $(STAMP)
 	$(BIN)/python -m aecourse exercises build
