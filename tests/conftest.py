@@ -1,3 +1,4 @@
+import hashlib
 import os
 from pathlib import Path
 
@@ -10,6 +11,19 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+# What `make test-fast` leaves out (marked `slow`): files that execute notebooks, drive a browser, build the website
+# or run the benchmarks, and the lessons' claims, which train the lessons' models. The rest tests the library.
+SLOW_FILES = ("test_lesson01.py", "test_lesson02.py", "test_lesson03.py", "test_lesson04.py", "test_lesson05.py",
+              "test_lesson06.py", "test_notebooks.py", "test_grading.py", "test_nbgrader_compat.py",
+              "test_benchmarks.py", "test_render.py", "test_semantic_hashing.py")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.suffix == ".ipynb" or path.name in SLOW_FILES or "browser" in path.parts:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def root() -> Path:
@@ -21,3 +35,31 @@ def root() -> Path:
 def _cpu_unless_asked(monkeypatch):
     """Unit tests run where the library would run; tests of the override set AECOURSE_DEVICE themselves."""
     monkeypatch.delenv("AECOURSE_DEVICE", raising=False)
+
+
+@pytest.fixture(scope="session")
+def train_once(tmp_path_factory):
+    """Train what several tests need once per test run: `train_once(key, train)` returns `train()`'s result (a model,
+    or a tuple of models and records: anything torch.save takes), computed the first time `key` is asked for and
+    shared after, also between pytest-xdist's worker processes (through a file, under a lock). The key names the
+    recipe, e.g. ("hashing AE", 16 bits, seed 0); tests must not modify what they get."""
+    import torch
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "trained-once"
+    shared.mkdir(parents=True, exist_ok=True)
+    cache = {}
+
+    def get(key, train):
+        if key not in cache:
+            path = shared / f"{hashlib.sha256(repr(key).encode()).hexdigest()[:20]}.pt"
+            with FileLock(f"{path}.lock"):
+                if path.is_file():
+                    cache[key] = torch.load(path, weights_only=False)
+                else:
+                    cache[key] = train()
+                    torch.save(cache[key], path)
+        return cache[key]
+
+    return get
