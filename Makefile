@@ -47,8 +47,11 @@ $(BOOK_STAMP): $(STAMP)
 lab: $(STAMP)
 	$(LAB_COMMAND)
 
+# Two pytest-xdist workers, each test file (and each notebook) on one of them: measured 2x faster on 2 cores than
+# one process. TEST_JOBS=4 on a bigger machine.
+TEST_JOBS ?= 2
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
 
 test-fast: $(DEV_STAMP)
 	$(BIN)/python -m pytest -m "not slow" tests --ignore=tests/browser

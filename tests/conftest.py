@@ -11,17 +11,18 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
-# What `make test-fast` leaves out (marked `slow`): files that execute notebooks, drive a browser, build the website
-# or run the benchmarks, and the lessons' claims, which train the lessons' models. The rest tests the library.
-SLOW_FILES = ("test_lesson01.py", "test_lesson02.py", "test_lesson03.py", "test_lesson04.py", "test_lesson05.py",
-              "test_lesson06.py", "test_notebooks.py", "test_grading.py", "test_nbgrader_compat.py",
-              "test_benchmarks.py", "test_render.py", "test_semantic_hashing.py")
+# What `make test-fast` leaves out (marked `slow`): the notebooks (nbval) and the tests that execute notebooks, drive
+# a browser, build the website or run the benchmarks, and the lessons' claims, which train the lessons' models (test
+# files, or a file's tests whose names start the same, and tests using a fixture named `trained`). The rest tests the
+# library, in under a minute.
+SLOW = ("tests/browser/", "tests/test_lesson0", "tests/test_notebooks.py", "tests/test_grading.py",
+        "tests/test_nbgrader_compat.py", "tests/test_benchmarks.py", "tests/test_render.py",
+        "tests/test_cli.py::test_check_")
 
 
 def pytest_collection_modifyitems(config, items):
     for item in items:
-        path = Path(str(item.fspath))
-        if path.suffix == ".ipynb" or path.name in SLOW_FILES or "browser" in path.parts:
+        if ".ipynb" in item.nodeid or item.nodeid.startswith(SLOW) or "trained" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
 
 
