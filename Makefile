@@ -47,8 +47,8 @@ $(BOOK_STAMP): $(STAMP)
 lab: $(STAMP)
 	$(LAB_COMMAND)
 
-# Two pytest-xdist workers, each test file (and each notebook) on one of them: measured 2x faster on 2 cores than
-# one process. TEST_JOBS=4 on a bigger machine.
+# pytest-xdist workers, each test file (each notebook) whole on one of them: two keep 2 cores busy, as a notebook's
+# kernel computes while its pytest process waits. TEST_JOBS=4 or more on a bigger machine.
 TEST_JOBS ?= 2
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
