@@ -64,3 +64,22 @@ def train_once(tmp_path_factory):
         return cache[key]
 
     return get
+
+
+@pytest.fixture(scope="session")
+def hashing_ae(train_once):
+    """Lesson 06's hashing autoencoder on the digits as the lesson trains it (the default recipe: 200 epochs, noise
+    ramped linearly to 8), once per run for each (n_bits, seed): `hashing_ae(16, seed=0)` returns (model, recorder),
+    the recorder a CodeRecorder of the first 500 training images (recording does not change the training)."""
+    from aecourse.data import load_digits
+    from aecourse.noisy_codes import CodeRecorder, noise_schedule
+    from aecourse.semantic_hashing import train_hashing_autoencoder
+
+    def train(n_bits, seed):
+        digits = load_digits()
+        recorder = CodeRecorder(digits.x_train[:500])
+        model, _ = train_hashing_autoencoder(digits.x_train, n_bits, noise_schedule("linear", 8.0), seed=seed,
+                                             callbacks=[recorder])
+        return model, recorder
+
+    return lambda n_bits, seed=0: train_once(("hashing AE", "digits", n_bits, seed), lambda: train(n_bits, seed))
