@@ -6,8 +6,12 @@ address within Hamming distance r of the query's code, obtained by flipping up t
 
     n_probes(b, r) = sum_{i=0..r} C(b, i)        e.g. b = 32, r = 2: 1 + 32 + 496 = 529 probes.
 
-Bits are packed 8 to a byte, most significant bit first (`np.packbits`, the layout faiss uses), so the
-Hamming distance between two packed codes is popcount(a XOR b) summed over bytes.
+Bits are packed 8 to a byte, most significant bit first (`np.packbits`' default): bit j of a code is bit
+7 - j % 8 of byte j // 8. faiss's own binarisation (`faiss.real_to_binary`) does the opposite, putting dimension 0
+in the least significant bit of byte 0. The Hamming distance between two packed codes, popcount(a XOR b) summed
+over bytes, does not depend on the order of the bits within a byte, so faiss's binary indexes find the same
+neighbours in our packed codes (`HashIndex.to_faiss`); only a code unpacked with the other library's order
+would come out with its bits reversed within each byte.
 
 The hash table over these addresses is `hash_index.HashIndex`; `linear_scan` here is its brute-force twin.
 """
@@ -18,13 +22,12 @@ import math
 from functools import lru_cache
 
 import numpy as np
-import torch
 
-from .validation import _describe, check_data, check_positive_int
+from .validation import as_numpy, check_bits, check_number, check_packed, check_positive_int, check_radius
 
 MAX_KEY_BITS = 64          # HashIndex stores each code as one uint64 address
 MAX_PROBES = 1 << 22       # beyond ~4M probes per query a linear scan is the better tool
-_CHUNK = 1 << 21           # probes (or distance entries) handled per vectorised step, bounds memory
+CHUNK = 1 << 21           # probes (or distance entries) handled per vectorised step, bounds memory
 
 _POPCOUNT8 = np.array([i.bit_count() for i in range(256)], dtype=np.uint8)
 
@@ -37,92 +40,27 @@ def popcount(x: np.ndarray) -> np.ndarray:
     return _POPCOUNT8[x.view(np.uint8)].reshape(*x.shape, x.itemsize).sum(axis=-1, dtype=np.uint8)
 
 
-# --------------------------------------------------------------------------------------------- validation
-def _n_bytes(n_bits: int) -> int:
-    return (n_bits + 7) // 8
-
-
-def _check_bits(bits, name: str = "bits", n_bits: int | None = None) -> np.ndarray:
-    """Check an (n, b) array of 0/1 (uint8 or bool, numpy or torch) and return it as uint8 numpy."""
-    if isinstance(bits, torch.Tensor):
-        bits = bits.detach().cpu().numpy()
-    if not isinstance(bits, np.ndarray):
-        raise TypeError(f"{name}: expected a numpy array of 0/1 bits of shape (n_items, n_bits), got {_describe(bits)}")
-    if np.issubdtype(bits.dtype, np.floating):
-        raise TypeError(f"{name}: expected bits of dtype uint8 or bool, got floating-point codes ({bits.dtype}): "
-                        f"turn them into bits first with binarize({name})")
-    if bits.dtype != np.bool_ and not np.issubdtype(bits.dtype, np.integer):
-        raise TypeError(f"{name}: expected bits of dtype uint8 or bool, got dtype {bits.dtype}")
-    if bits.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D array (n_items, n_bits), got shape {bits.shape}: "
-                         f"for a single code use {name}.reshape(1, -1)")
-    if n_bits is not None and bits.shape[1] != n_bits:
-        raise ValueError(f"{name}: expected {n_bits} bits per code, got {bits.shape[1]} (shape {bits.shape}): "
-                         "queries and database must use codes of the same length")
-    if bits.size and (bits.min() < 0 or bits.max() > 1):
-        raise ValueError(f"{name}: expected bits equal to 0 or 1, got values in [{bits.min()}, {bits.max()}]: "
-                         f"binarize float codes with binarize(codes); unpack packed codes with unpack_bits")
-    return bits.astype(np.uint8, copy=False)
-
-
-def _check_packed(packed, name: str = "packed", n_bits: int | None = None, n_bytes: int | None = None) -> np.ndarray:
-    """Check an (n, ceil(b/8)) uint8 array of packed codes whose padding bits are zero."""
-    if isinstance(packed, torch.Tensor):
-        packed = packed.detach().cpu().numpy()
-    if not isinstance(packed, np.ndarray):
-        raise TypeError(f"{name}: expected a numpy uint8 array of packed codes, got {_describe(packed)}")
-    if packed.dtype != np.uint8:
-        hint = f"binarize float codes with binarize({name}), then pack_bits" \
-            if np.issubdtype(packed.dtype, np.floating) else "pack 0/1 bits with pack_bits(bits)"
-        raise TypeError(f"{name}: expected packed codes of dtype uint8, got dtype {packed.dtype}: {hint}")
-    if packed.ndim != 2:
-        raise ValueError(f"{name}: expected a 2-D array (n_items, n_bytes), got shape {packed.shape}: "
-                         f"for a single code use {name}.reshape(1, -1)")
-    if n_bits is not None:
-        n_bytes = _n_bytes(n_bits)
-    if n_bytes is not None and packed.shape[1] != n_bytes:
-        what = f"{n_bits}-bit codes packed into {n_bytes} bytes" if n_bits is not None else f"{n_bytes} bytes per code"
-        raise ValueError(f"{name}: expected {what}, got {packed.shape[1]} bytes per code (shape {packed.shape}): "
-                         "queries and database must use codes of the same length")
-    if n_bits is not None and n_bits % 8 and packed.size:
-        padding = np.uint8((1 << (8 - n_bits % 8)) - 1)
-        if np.any(packed[:, -1] & padding):
-            raise ValueError(f"{name}: the {8 - n_bits % 8} padding bits after bit {n_bits} must be 0, got set bits: "
-                             "pack the codes with pack_bits(bits), or check n_bits")
-    return packed
-
-
-def _check_radius(radius, n_bits: int) -> int:
-    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)):
-        raise TypeError(f"radius: expected an integer number of bits in [0, {n_bits}], got {_describe(radius)}")
-    if not 0 <= radius <= n_bits:
-        raise ValueError(f"radius: expected an integer in [0, {n_bits}] (the code has {n_bits} bits), got {radius}")
-    return int(radius)
-
-
 # ----------------------------------------------------------------------------------------- bits and bytes
 def binarize(codes, threshold: float = 0.5) -> np.ndarray:
-    """Round float codes to bits: 1 where code > threshold, else 0. Returns uint8 (n, b).
+    """Round float codes to bits: 1 where code > threshold, else 0. Returns uint8 (n, b) (lesson 06b).
 
     Use threshold 0.5 for sigmoid codes and 0 for projections of centred data (LSH, PCA sign, ITQ).
     """
-    check_data(codes, "codes")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float, np.floating, np.integer)):
-        raise TypeError(f"threshold: expected a real number, got {_describe(threshold)}")
-    if isinstance(codes, torch.Tensor):
-        codes = codes.detach().cpu().numpy()
+    codes = as_numpy(codes, "codes")
+    threshold = check_number(threshold, "threshold")
     return (codes > threshold).astype(np.uint8)
 
 
 def pack_bits(bits) -> np.ndarray:
-    """Pack (n, b) 0/1 bits into (n, ceil(b/8)) uint8 bytes, first bit = most significant (like faiss)."""
-    return np.packbits(_check_bits(bits), axis=1)
+    """Pack (n, b) 0/1 bits into (n, ceil(b/8)) uint8 bytes, first bit = most significant (`np.packbits`)
+    (lesson 06b)."""
+    return np.packbits(check_bits(bits), axis=1)
 
 
 def unpack_bits(packed, n_bits: int) -> np.ndarray:
     """Inverse of `pack_bits`: (n, ceil(b/8)) uint8 bytes back to (n, n_bits) 0/1 uint8 bits."""
     n_bits = check_positive_int(n_bits, "n_bits")
-    packed = _check_packed(packed, "packed", n_bits)
+    packed = check_packed(packed, "packed", n_bits)
     return np.unpackbits(packed, axis=1, count=n_bits)
 
 
@@ -131,11 +69,12 @@ def to_keys(packed, n_bits: int) -> np.ndarray:
     n_bits = check_positive_int(n_bits, "n_bits")
     if n_bits > MAX_KEY_BITS:
         raise ValueError(f"n_bits: integer addresses hold at most {MAX_KEY_BITS} bits, got {n_bits}")
-    packed = _check_packed(packed, "packed", n_bits)
-    return _keys(packed, n_bits)
+    packed = check_packed(packed, "packed", n_bits)
+    return packed_keys(packed, n_bits)
 
 
-def _keys(packed: np.ndarray, n_bits: int) -> np.ndarray:
+def packed_keys(packed: np.ndarray, n_bits: int) -> np.ndarray:
+    """`to_keys` without the checks, for codes already checked (the hash index calls it on every lookup)."""
     wide = np.zeros((len(packed), 8), dtype=np.uint8)
     wide[:, :packed.shape[1]] = packed
     return wide.view(">u8").ravel().astype(np.uint64) >> np.uint64(64 - n_bits)
@@ -143,9 +82,9 @@ def _keys(packed: np.ndarray, n_bits: int) -> np.ndarray:
 
 # ------------------------------------------------------------------------------------------ flip masks
 def n_probes(n_bits: int, radius: int) -> int:
-    """Addresses within Hamming distance `radius` of a b-bit code: sum_{i<=r} C(b, i)."""
+    """Addresses within Hamming distance `radius` of a b-bit code: sum_{i<=r} C(b, i) (lesson 06b)."""
     n_bits = check_positive_int(n_bits, "n_bits")
-    radius = _check_radius(radius, n_bits)
+    radius = check_radius(radius, n_bits)
     return sum(math.comb(n_bits, i) for i in range(radius + 1))
 
 
@@ -172,7 +111,7 @@ def _flip_positions(n_bits: int, radius: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def flip_masks(n_bits: int, radius: int) -> np.ndarray:
-    """Packed masks (n_probes, ceil(b/8)) whose XOR with a code gives every address within `radius`.
+    """Packed masks (n_probes, ceil(b/8)) whose XOR with a code gives every address within `radius` (lesson 06b).
 
     Order: no flip first, then all 1-bit flips, then 2-bit flips, ...; within a size, flipped positions
     in lexicographic order (as `itertools.combinations`).
@@ -185,8 +124,8 @@ def flip_masks(n_bits: int, radius: int) -> np.ndarray:
 
 
 @lru_cache(maxsize=32)
-def _flip_keys(n_bits: int, radius: int) -> np.ndarray:
-    """The masks of `flip_masks` as uint64 integers (n_bits <= 64)."""
+def flip_keys(n_bits: int, radius: int) -> np.ndarray:
+    """The masks of `flip_masks` as uint64 integers (n_bits <= 64), read-only and cached: XOR one with a key."""
     count = _check_probes(n_bits, radius)
     positions, owners = _flip_positions(n_bits, radius)
     keys = np.zeros(count, dtype=np.uint64)
@@ -210,18 +149,18 @@ def _words(packed: np.ndarray) -> np.ndarray:
 
 def _distance_blocks(query_packed, db_packed):
     """Check a query/database pair and yield their Hamming distances block by block of queries, (m, n) each."""
-    db_packed = _check_packed(db_packed, "db_packed")
-    query_packed = _check_packed(query_packed, "query_packed", n_bytes=db_packed.shape[1])
+    db_packed = check_packed(db_packed, "db_packed")
+    query_packed = check_packed(query_packed, "query_packed", n_bytes=db_packed.shape[1])
     if len(db_packed) == 0:
         raise ValueError("db_packed: the database is empty: add at least one code")
     q, x = _words(query_packed), _words(db_packed)
-    step = max(1, _CHUNK // (len(x) * x.shape[1]))
+    step = max(1, CHUNK // (len(x) * x.shape[1]))
     for s in range(0, len(q), step):
         dist = popcount(q[s:s + step, None, :] ^ x[None, :, :])
         yield dist[:, :, 0] if x.shape[1] == 1 else dist.sum(axis=-1, dtype=np.int32)
 
 
-def _split_by(values: np.ndarray, owner: np.ndarray, n_groups: int) -> list[np.ndarray]:
+def split_by_owner(values: np.ndarray, owner: np.ndarray, n_groups: int) -> list[np.ndarray]:
     """Values sorted by ascending owner (0..n_groups-1) -> one int64 array per owner (empty where none)."""
     bounds = np.searchsorted(owner, np.arange(n_groups + 1)).tolist()
     values = values.astype(np.int64, copy=False)
@@ -235,15 +174,15 @@ def hamming_distance(query_packed, db_packed) -> np.ndarray:
 
 
 def linear_scan(query_packed, db_packed, radius: int) -> list[np.ndarray]:
-    """Ids of the database codes within Hamming distance <= radius of each query, by scanning them all.
+    """Ids of the database codes within Hamming distance <= radius of each query, by scanning them all (lesson 06b).
 
     Returns one sorted int64 array per query. Cost: n XOR + popcount per query, whatever the radius.
     The radius may be up to 8 * n_bytes (the padding bits of packed codes are 0 and never differ).
     """
-    _check_radius(radius, 8 * _check_packed(db_packed, "db_packed").shape[1])
+    check_radius(radius, 8 * check_packed(db_packed, "db_packed").shape[1])
     result = []
     for dist in _distance_blocks(query_packed, db_packed):
         flat = np.flatnonzero(dist <= radius)                            # row-major: query, then item id
         rows, ids = np.divmod(flat, dist.shape[1])
-        result.extend(_split_by(ids, rows, len(dist)))
+        result.extend(split_by_owner(ids, rows, len(dist)))
     return result

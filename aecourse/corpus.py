@@ -105,7 +105,8 @@ def count_features(counts, scale: float | None = None) -> np.ndarray:
 
 def synthetic_corpus(n_train: int = 1600, n_test: int = 400, *, doc_length: int = 50, topic_share: float = 0.2,
                      stray_share: float = 0.08, seed: int = 0) -> Corpus:
-    """Generate a labelled topical corpus (NOT real text; see the module docstring). Same seed, same corpus.
+    """Generate a labelled topical corpus (NOT real text; see the module docstring). Same seed, same corpus
+    (lesson 06b).
 
     Each document: topic t uniform over `TOPICS`; length ~ Poisson(`doc_length`); each word from topic t's
     list with probability `topic_share`, from one other topic's list (drawn per document) with `stray_share`,

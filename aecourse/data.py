@@ -39,7 +39,7 @@ class Dataset:
 
 
 def load_digits(test_size: int = 300, seed: int = 0) -> Dataset:
-    """scikit-learn's 1,797 handwritten 8x8 digits, pixels scaled from 0..16 to [0, 1].
+    """scikit-learn's 1,797 handwritten 8x8 digits, pixels scaled from 0..16 to [0, 1] (lesson 00).
 
     The split is fixed by `seed`: `test_size` items (stratified by label) are held out.
     """
@@ -155,7 +155,7 @@ def read_idx(path: Path) -> np.ndarray:
 
 def load_mnist(kind: str = "mnist", *, cache_dir: str | os.PathLike | None = None,
                base_url: str | None = None) -> Dataset:
-    """MNIST (`kind="mnist"`) or Fashion-MNIST (`kind="fashion"`): 60,000 + 10,000 28x28 images in [0, 1].
+    """MNIST (`kind="mnist"`) or Fashion-MNIST (`kind="fashion"`): 60,000 + 10,000 28x28 images in [0, 1] (lesson 05).
 
     Needs the network the first time only; files are cached in `cache_dir` (default `data_dir()`).
     """

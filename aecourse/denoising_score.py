@@ -16,15 +16,12 @@ import numpy as np
 
 from .data import MIXTURE_CENTRES
 from .training import reconstruct
-from .validation import check_data, check_number, check_positive_int
-
-
-def _check_points(x) -> np.ndarray:
-    return np.asarray(check_data(x, "x", n_features=2), dtype=np.float64)
+from .validation import as_numpy, check_number, check_positive_int
 
 
 def mixture_sample(n: int, std: float = 0.1, seed: int = 0, centres: np.ndarray = MIXTURE_CENTRES) -> np.ndarray:
-    """n points from the equal-weight mixture of N(c_k, std^2 I) around `centres` (float32, shape (n, 2))."""
+    """n points from the equal-weight mixture of N(c_k, std^2 I) around `centres` (float32, shape (n, 2))
+    (lesson 04)."""
     n = check_positive_int(n, "n")
     std = check_number(std, "std", low=0.0)
     rng = np.random.default_rng(seed)
@@ -34,8 +31,9 @@ def mixture_sample(n: int, std: float = 0.1, seed: int = 0, centres: np.ndarray 
 
 
 def mixture_score(x, std: float = 0.1, sigma: float = 0.0, centres: np.ndarray = MIXTURE_CENTRES) -> np.ndarray:
-    """d/dx log p_sigma(x) for the equal-weight mixture of N(c_k, std^2 I) blurred by noise sigma; shape (n, 2)."""
-    x = _check_points(x)
+    """d/dx log p_sigma(x) for the equal-weight mixture of N(c_k, std^2 I) blurred by noise sigma; shape (n, 2)
+    (lesson 04)."""
+    x = as_numpy(x, "x", dtype=np.float64, n_features=2)
     std = check_number(std, "std", low=0.0)
     sigma = check_number(sigma, "sigma", low=0.0)
     var = std ** 2 + sigma ** 2
@@ -49,7 +47,7 @@ def mixture_score(x, std: float = 0.1, sigma: float = 0.0, centres: np.ndarray =
 
 
 def grid(low: float = -2.0, high: float = 2.0, n: int = 15) -> np.ndarray:
-    """An n x n grid of points covering [low, high]^2, shape (n * n, 2), float32 (for quiver plots)."""
+    """An n x n grid of points covering [low, high]^2, shape (n * n, 2), float32 (for quiver plots) (lesson 04)."""
     low, high = check_number(low, "low"), check_number(high, "high")
     if low >= high:
         raise ValueError(f"low, high: expected low < high, got {low:g} and {high:g}")
@@ -59,14 +57,14 @@ def grid(low: float = -2.0, high: float = 2.0, n: int = 15) -> np.ndarray:
 
 
 def dae_vector_field(model, x) -> np.ndarray:
-    """r(x) - x at each point: where the trained (denoising) autoencoder moves x; shape (n, 2)."""
-    x = np.asarray(check_data(x, "x", n_features=2), dtype=np.float32)
+    """r(x) - x at each point: where the trained (denoising) autoencoder moves x; shape (n, 2) (lesson 04)."""
+    x = as_numpy(x, "x", dtype=np.float32, n_features=2)
     return reconstruct(model, x) - x
 
 
 def cosine_similarity(a, b) -> np.ndarray:
-    """Row-wise cosine between two (n, d) arrays of vectors (0 where either vector is 0)."""
-    a, b = np.asarray(check_data(a, "a"), np.float64), np.asarray(check_data(b, "b"), np.float64)
+    """Row-wise cosine between two (n, d) arrays of vectors (0 where either vector is 0) (lesson 04)."""
+    a, b = as_numpy(a, "a", dtype=np.float64), as_numpy(b, "b", dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"a, b: expected two arrays of the same shape, got {a.shape} and {b.shape}")
     norms = np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1)

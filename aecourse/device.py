@@ -27,7 +27,7 @@ def _available(kind: str) -> bool:
 
 
 def get_device(prefer: str | None = None) -> torch.device:
-    """Return the device to use: `prefer`, else $AECOURSE_DEVICE, else cuda > mps > cpu.
+    """Return the device to use: `prefer`, else $AECOURSE_DEVICE, else cuda > mps > cpu (lesson 00).
 
     >>> get_device("cpu")
     device(type='cpu')
@@ -52,7 +52,7 @@ def get_device(prefer: str | None = None) -> torch.device:
 
 
 def describe_device(device: torch.device | None = None) -> str:
-    """One sentence on the device in use and why it was chosen."""
+    """One sentence on the device in use and why it was chosen (lesson 00)."""
     device = get_device() if device is None else torch.device(device)
     override = os.environ.get(DEVICE_ENV)
     why = f"because {DEVICE_ENV}={override}" if override else "chosen automatically (cuda > mps > cpu)"
@@ -65,7 +65,7 @@ def describe_device(device: torch.device | None = None) -> str:
 
 
 def seed_everything(seed: int = 0) -> torch.Generator:
-    """Seed Python's `random`, NumPy's global generator and torch (CPU and CUDA) with one call.
+    """Seed Python's `random`, NumPy's global generator and torch (CPU and CUDA) with one call (lesson 00).
 
     Returns a CPU `torch.Generator` seeded with the same value, for code that wants its own stream.
     """

@@ -10,24 +10,37 @@ from __future__ import annotations
 import os
 
 import numpy as np
-import torch
 
-from .bits import (
-    _CHUNK,
-    MAX_KEY_BITS,
-    _check_bits,
-    _check_packed,
-    _check_radius,
-    _flip_keys,
-    _keys,
-    _n_bytes,
-    _split_by,
-)
-from .validation import check_positive_int
+from .bits import CHUNK, MAX_KEY_BITS, flip_keys, packed_keys, split_by_owner
+from .validation import check_bits, check_packed, check_positive_int, check_radius, packed_width, to_numpy
+
+
+def fibonacci_hash(keys: np.ndarray, bits: int) -> np.ndarray:
+    """Fibonacci hashing: the top `bits` bits of key * 2^64/golden ratio (mod 2^64), as table slots.
+
+    Multiplying by an odd constant near 2^64/phi spreads neighbouring keys (codes a bit flip apart) far apart.
+    """
+    return ((keys * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits)).astype(np.intp)
+
+
+class BloomFilter:
+    """A one-hash Bloom filter over uint64 keys: `may_contain(keys)` is False only for keys never added.
+
+    A table of 2^bits booleans with about 16 slots per key, so about 1/16 (6 %) of absent keys get through.
+    One table read per key is much cheaper than the binary search it saves for most probed (empty) addresses.
+    """
+
+    def __init__(self, keys: np.ndarray):
+        self.bits = int(np.clip((16 * len(keys)).bit_length(), 10, 25))
+        self.table = np.zeros(1 << self.bits, dtype=bool)
+        self.table[fibonacci_hash(keys, self.bits)] = True
+
+    def may_contain(self, keys: np.ndarray) -> np.ndarray:
+        return self.table[fibonacci_hash(keys, self.bits)]
 
 
 class HashIndex:
-    """A hash table from b-bit binary codes (b <= 64) to the ids of the items that have them.
+    """A hash table from b-bit binary codes (b <= 64) to the ids of the items that have them (lesson 06b).
 
     >>> index = HashIndex(32, bits_db)          # or HashIndex(32).add(bits_db); packed codes work too
     >>> index.lookup(bits_query, radius=2)      # one sorted int64 array of item ids per query
@@ -43,7 +56,7 @@ class HashIndex:
             raise ValueError(f"n_bits: HashIndex stores codes of at most {MAX_KEY_BITS} bits as integer addresses, "
                              f"got {n_bits}: use linear_scan for longer codes, or hash on their first 64 bits")
         self.n_bits = n_bits
-        self.n_bytes = _n_bytes(n_bits)
+        self.n_bytes = packed_width(n_bits)
         self._codes = np.zeros((0, self.n_bytes), dtype=np.uint8)
         self._build()
         if codes is not None:
@@ -51,28 +64,24 @@ class HashIndex:
 
     def _as_packed(self, codes, name: str) -> np.ndarray:
         """Accept (n, n_bits) 0/1 bits or (n, ceil(n_bits/8)) packed bytes; return packed bytes."""
-        arr = codes.detach().cpu().numpy() if isinstance(codes, torch.Tensor) else codes
+        arr = to_numpy(codes)
         if isinstance(arr, np.ndarray) and arr.ndim == 2 and arr.shape[1] == self.n_bits and not (
                 self.n_bits == self.n_bytes and arr.dtype == np.uint8 and arr.size and arr.max() > 1):
-            return np.packbits(_check_bits(arr, name, self.n_bits), axis=1)   # (1-bit codes: 0/1 bits, else packed)
+            return np.packbits(check_bits(arr, name, self.n_bits), axis=1)   # (1-bit codes: 0/1 bits, else packed)
         if isinstance(arr, np.ndarray) and arr.ndim == 2 and arr.shape[1] != self.n_bytes:
             raise ValueError(f"{name}: expected {self.n_bits}-bit codes, as (n, {self.n_bits}) 0/1 bits or "
                              f"(n, {self.n_bytes}) packed bytes, got shape {arr.shape}: the index was built "
                              f"for {self.n_bits} bits; queries and database must use the same code length")
-        return _check_packed(arr, name, self.n_bits)
+        return check_packed(arr, name, self.n_bits)
 
     def _build(self) -> None:
-        keys = _keys(self._codes, self.n_bits)
+        keys = packed_keys(self._codes, self.n_bits)
         self._order = np.argsort(keys, kind="stable")                     # ids grouped by address, ascending
         sorted_keys = keys[self._order]
         first = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]]) if len(keys) else np.zeros(0, int)
         self._addresses = sorted_keys[first]                              # occupied addresses, ascending
         self._starts = np.r_[first, len(keys)].astype(np.int64)           # bucket i: _order[starts[i]:starts[i+1]]
-        # A one-hash Bloom filter: most probed addresses are empty, and one table read rules them out
-        # before the (slower) binary search. About 16 slots per address: ~6% of empty probes get through.
-        self._filter_bits = int(np.clip((16 * len(self._addresses)).bit_length(), 10, 25))
-        self._filter = np.zeros(1 << self._filter_bits, dtype=bool)
-        self._filter[_scramble(self._addresses, self._filter_bits)] = True
+        self._filter = BloomFilter(self._addresses)                       # rules out most empty probes
 
     def add(self, codes) -> HashIndex:
         """Append codes ((n, n_bits) 0/1 bits or packed bytes); their ids continue after the current ones."""
@@ -112,10 +121,10 @@ class HashIndex:
         if len(self) == 0:
             raise ValueError("lookup: the index is empty: add codes first with index.add(bits)")
         packed = self._as_packed(query, "query")
-        radius = _check_radius(radius, self.n_bits)
-        masks = _flip_keys(self.n_bits, radius)
-        query_keys = _keys(packed, self.n_bits)
-        step = max(1, _CHUNK // len(masks))
+        radius = check_radius(radius, self.n_bits)
+        masks = flip_keys(self.n_bits, radius)
+        query_keys = packed_keys(packed, self.n_bits)
+        step = max(1, CHUNK // len(masks))
         result = []
         for s in range(0, len(query_keys), step):
             result.extend(self._probe(query_keys[s:s + step], masks))
@@ -123,7 +132,7 @@ class HashIndex:
 
     def _probe(self, query_keys: np.ndarray, masks: np.ndarray) -> list[np.ndarray]:
         probes = (query_keys[:, None] ^ masks[None, :]).ravel()           # all probed addresses, query-major
-        maybe = np.flatnonzero(self._filter[_scramble(probes, self._filter_bits)])
+        maybe = np.flatnonzero(self._filter.may_contain(probes))
         slot = np.searchsorted(self._addresses, probes[maybe])
         np.minimum(slot, len(self._addresses) - 1, out=slot)
         hit = self._addresses[slot] == probes[maybe]
@@ -136,7 +145,7 @@ class HashIndex:
         ids = self._order[offset]
         owner = np.repeat(owner, count)
         ids = np.sort(owner * len(self) + ids) - owner * len(self) if total else ids  # sort ids within each query
-        return _split_by(ids, owner, len(query_keys))
+        return split_by_owner(ids, owner, len(query_keys))
 
     # ------------------------------------------------------------------------------------- persistence
     def save(self, path) -> None:
@@ -165,7 +174,7 @@ class HashIndex:
         faiss = _import_faiss()
         if kind not in ("hash", "flat"):
             raise ValueError(f"kind: expected 'hash' or 'flat', got {kind!r}")
-        radius = _check_radius(radius, self.n_bits)
+        radius = check_radius(radius, self.n_bits)
         d = 8 * self.n_bytes
         if kind == "flat":
             index = faiss.IndexBinaryFlat(d)
@@ -174,11 +183,6 @@ class HashIndex:
             index.nflip = radius
         index.add(np.ascontiguousarray(self._codes))
         return index
-
-
-def _scramble(keys: np.ndarray, bits: int) -> np.ndarray:
-    """Fibonacci hashing: the top `bits` bits of key * 2^64/golden ratio (mod 2^64), as table slots."""
-    return ((keys * np.uint64(0x9E3779B97F4A7C15)) >> np.uint64(64 - bits)).astype(np.intp)
 
 
 def _import_faiss():
@@ -195,7 +199,7 @@ def faiss_lookup(faiss_index, query_packed, radius: int) -> list[np.ndarray]:
 
     faiss's `range_search(q, R)` returns distances strictly below R, so this asks for R = radius + 1.
     """
-    query_packed = _check_packed(query_packed, "query_packed", n_bytes=faiss_index.code_size)
-    radius = _check_radius(radius, 8 * faiss_index.code_size)
+    query_packed = check_packed(query_packed, "query_packed", n_bytes=faiss_index.code_size)
+    radius = check_radius(radius, 8 * faiss_index.code_size)
     lims, _, ids = faiss_index.range_search(np.ascontiguousarray(query_packed), radius + 1)
     return [np.sort(ids[lims[i]:lims[i + 1]]).astype(np.int64) for i in range(len(query_packed))]

@@ -70,18 +70,30 @@ class Autoencoder(nn.Module):
 
 def make_autoencoder(n_inputs: int, hidden: Sequence[int], n_code: int, *, activation: str = "relu",
                      code_activation: str | None = None, output_activation: str | None = "sigmoid") -> Autoencoder:
-    """A symmetric MLP autoencoder n_inputs -> hidden... -> n_code -> reversed(hidden)... -> n_inputs.
+    """A symmetric MLP autoencoder n_inputs -> hidden... -> n_code -> reversed(hidden)... -> n_inputs (lesson 00).
 
     >>> make_autoencoder(64, [128], 8)  # 64 -> 128 -> 8 -> 128 -> 64, sigmoid output for pixels in [0, 1]
     """
-    hidden = list(hidden)
+    n_inputs, n_code = check_positive_int(n_inputs, "n_inputs"), check_positive_int(n_code, "n_code (the code size)")
+    if isinstance(hidden, (str, bytes)) or not isinstance(hidden, Sequence):
+        example = f"[{hidden}]" if isinstance(hidden, int) else "[128]"
+        raise TypeError(f"hidden: expected a list of hidden layer sizes (or [] for none), got "
+                        f"{type(hidden).__name__} {hidden!r}: write make_autoencoder({n_inputs}, {example}, {n_code})")
+    hidden = [check_positive_int(size, f"hidden[{i}]") for i, size in enumerate(hidden)]
+    for name, value in (("activation", activation), ("code_activation", code_activation),
+                        ("output_activation", output_activation)):
+        check_choice(value, name, ACTIVATIONS)
     encoder = mlp([n_inputs, *hidden, n_code], activation, code_activation)
     decoder = mlp([n_code, *hidden[::-1], n_inputs], activation, output_activation)
     return Autoencoder(encoder, decoder)
 
 
 class LinearAutoencoder(Autoencoder):
-    """h = W1 (x - b), r = W2 h + b: no nonlinearity, so at the MSE optimum W2 spans the top-k PCA subspace."""
+    """h = W1 x + b1, r = W2 h + b2: no nonlinearity, so at the MSE optimum W2 spans the top-k PCA subspace.
+
+    The two biases are independent parameters (`bias=False` drops both: then train on centred data, as
+    `pca.fit_linear_autoencoder` does, and the model is r = W2 W1 x).
+    """
 
     def __init__(self, n_inputs: int, n_code: int, bias: bool = True):
         n_inputs = check_positive_int(n_inputs, "n_inputs")

@@ -9,8 +9,8 @@ then learn to say it in bits. Salakhutdinov & Hinton (2009) instead fixed the no
 - `NoisySigmoid`: the layer (fresh noise each step, or one fixed draw per training item).
 - `ConstantNoise`, `LinearNoise`, `ExponentialNoise`, `noise_schedule(kind, ...)`: `schedule(epoch, epochs) -> sigma`.
 - `NoiseScheduler`: a `fit` callback that sets the layer's sigma each epoch.
-- `CodeRecorder`: a `fit` callback that records per-epoch histograms of the codes, the unsaturated fraction
-  (share of activations in (0.1, 0.9)), sample codes and, optionally, retrieval precision.
+- `unsaturated_fraction`: the share of activations that rounding would still change (watched by
+  `callbacks.CodeRecorder`).
 """
 from __future__ import annotations
 
@@ -18,15 +18,14 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import torch
 from torch import nn
 
-from .validation import check_choice, check_data, check_number, check_positive_int
+from .validation import as_numpy, check_choice, check_number, check_positive_int
 
 
 class NoisySigmoid(nn.Module):
-    """h = sigmoid(z + sigma * eps) in training, sigmoid(z) in evaluation; `sigma` is set by a schedule.
+    """h = sigmoid(z + sigma * eps) in training, sigmoid(z) in evaluation; `sigma` is set by a schedule (lesson 06a).
 
     With `n_items` the noise is the original's *fixed per-item* noise: one draw eps_i per training item i, made
     once (seeded), reused every epoch; `forward(z, item_ids)` then needs the items' indices.
@@ -99,7 +98,7 @@ def _check_ramp(start: float, end: float) -> None:
 
 @dataclass(frozen=True)
 class ConstantNoise(_Schedule):
-    """sigma(t) = sigma: the same noise from the first epoch to the last."""
+    """sigma(t) = sigma: the same noise from the first epoch to the last (lesson 06a)."""
     sigma: float
 
     def __post_init__(self):
@@ -149,7 +148,7 @@ SCHEDULES = {"constant": ConstantNoise, "linear": LinearNoise, "exponential": Ex
 
 def noise_schedule(kind: str = "linear", final: float = 8.0, *, rate: float = 5.0, start: float = 0.0,
                    end: float = 0.8) -> _Schedule:
-    """Build a schedule by name: "constant" (sigma = final throughout), "linear" or "exponential" ramps.
+    """Build a schedule by name: "constant" (sigma = final throughout), "linear" or "exponential" ramps (lesson 06a).
 
     >>> noise_schedule("linear", 8.0)(epoch=0, epochs=100), noise_schedule("linear", 8.0)(99, 100)
     (0.0, 8.0)
@@ -201,84 +200,14 @@ class NoiseScheduler:
 # ------------------------------------------------------------------------------------------------- watching
 
 def unsaturated_fraction(codes, low: float = 0.1, high: float = 0.9) -> float:
-    """The share of code activations strictly inside (low, high): those rounding would still change.
+    """The share of code activations strictly inside (low, high): those rounding would still change (lesson 06a).
 
     >>> unsaturated_fraction(np.array([[0.01, 0.5, 0.97, 0.2]]))
     0.5
     """
-    codes = check_data(codes, "codes")
+    codes = as_numpy(codes, "codes")
     check_number(low, "low", low=0.0, high=1.0)
     check_number(high, "high", low=0.0, high=1.0)
     if high <= low:
         raise ValueError(f"low, high: expected low < high, got low={low:g}, high={high:g}")
-    codes = codes.detach().cpu().numpy() if isinstance(codes, torch.Tensor) else np.asarray(codes)
     return float(((codes > low) & (codes < high)).mean())
-
-
-@dataclass
-class CodeSnapshot:
-    """What `CodeRecorder` saw after one epoch (codes in eval mode, i.e. without noise)."""
-    epoch: int
-    sigma: float
-    histogram: np.ndarray          # counts of code activations in `CodeRecorder.bin_edges`
-    unsaturated: float             # share of activations in (0.1, 0.9)
-    sample_codes: np.ndarray       # (n_samples, n_bits) real-valued codes of the sample items
-    loss: float
-    precision: float | None = None  # retrieval precision@k of the rounded codes, when asked for
-
-
-class CodeRecorder:
-    """`fit` callback: after every `every` epochs, encode `x` (no noise) and keep a `CodeSnapshot`.
-
-    `retrieval=(x_query, y_query, x_db, y_db)` adds precision@`k` by Hamming ranking of the rounded codes
-    (labels used only to score). `on_snapshot(snapshot)` is called with each new snapshot (live plots).
-    """
-
-    def __init__(self, x, *, n_samples: int = 20, bins: int = 20, every: int = 1, retrieval=None, k: int = 100,
-                 on_snapshot: Callable[[CodeSnapshot], object] | None = None):
-        self.x = check_data(x, "x")
-        self.n_samples = min(check_positive_int(n_samples, "n_samples"), len(x))
-        self.bin_edges = np.linspace(0.0, 1.0, check_positive_int(bins, "bins") + 1)
-        self.every = check_positive_int(every, "every")
-        self.k = check_positive_int(k, "k")
-        if retrieval is not None:
-            if not isinstance(retrieval, (tuple, list)) or len(retrieval) != 4:
-                raise ValueError("retrieval: expected a tuple (x_query, y_query, x_db, y_db), got "
-                                 f"{type(retrieval).__name__}")
-            check_data(retrieval[0], "x_query")
-            check_data(retrieval[2], "x_db", n_features=retrieval[0].shape[1])
-        self.retrieval = retrieval
-        if on_snapshot is not None and not callable(on_snapshot):
-            raise TypeError(f"on_snapshot: expected a callable, got {type(on_snapshot).__name__}")
-        self.on_snapshot = on_snapshot
-        self.snapshots: list[CodeSnapshot] = []
-
-    def start(self, model: nn.Module) -> CodeSnapshot:
-        """Record the untrained model's codes as epoch -1 (`train_hashing_autoencoder` calls it)."""
-        return self.snapshot(-1, model)
-
-    def snapshot(self, epoch: int, model: nn.Module, loss: float = float("nan")) -> CodeSnapshot:
-        from .training import encode
-        codes = encode(model, self.x)
-        precision = None
-        if self.retrieval is not None:
-            from .bits import binarize
-            from .retrieval import precision_at_k
-            x_query, y_query, x_db, y_db = self.retrieval
-            precision = precision_at_k(binarize(encode(model, x_query)), binarize(encode(model, x_db)),
-                                       y_query, y_db, k=min(self.k, len(x_db)))
-        sigma = find_code_layer(model).sigma
-        snap = CodeSnapshot(epoch, sigma, np.histogram(codes, self.bin_edges)[0], unsaturated_fraction(codes),
-                            codes[:self.n_samples].copy(), loss, precision)
-        self.snapshots.append(snap)
-        if self.on_snapshot is not None:
-            self.on_snapshot(snap)
-        return snap
-
-    def __call__(self, epoch: int, model: nn.Module, history) -> None:
-        if epoch % self.every == 0:
-            self.snapshot(epoch, model, history.loss[-1] if len(history) else float("nan"))
-
-    @property
-    def unsaturated(self) -> list[float]:
-        return [s.unsaturated for s in self.snapshots]

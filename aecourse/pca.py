@@ -13,14 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .validation import check_data, check_number, check_positive_int
-
-
-def _as_float64(x, name: str, n_features: int | None = None) -> np.ndarray:
-    if not isinstance(x, np.ndarray) and hasattr(x, "detach"):
-        x = x.detach().cpu().numpy()
-    check_data(x, name, n_features=n_features)
-    return np.asarray(x, dtype=np.float64)
+from .device import seed_everything
+from .models import LinearAutoencoder
+from .training import fit
+from .validation import as_numpy, check_number, check_positive_int
 
 
 @dataclass(frozen=True)
@@ -38,12 +34,12 @@ class PCA:
 
     def encode(self, x) -> np.ndarray:
         """h = V_k^T (x - mu), shape (n, k)."""
-        x = _as_float64(x, "x", self.mean.shape[0])
+        x = as_numpy(x, "x", dtype=np.float64, n_features=self.mean.shape[0])
         return (x - self.mean) @ self.components.T
 
     def decode(self, h) -> np.ndarray:
         """x_hat = mu + V_k h, shape (n, d)."""
-        h = _as_float64(h, "h", self.n_components)
+        h = as_numpy(h, "h", dtype=np.float64, n_features=self.n_components)
         return h @ self.components + self.mean
 
     def reconstruct(self, x) -> np.ndarray:
@@ -52,12 +48,12 @@ class PCA:
 
 
 def fit_pca(x, n_components: int) -> PCA:
-    """Fit PCA with `n_components` axes to x (n_samples, n_features) through the SVD of the centred data.
+    """Fit PCA with `n_components` axes to x (n_samples, n_features) through the SVD of the centred data (lesson 01).
 
     >>> pca = fit_pca(load_digits().x_train, 8); pca.reconstruct(x_test).shape
     (300, 64)
     """
-    x = _as_float64(x, "x")
+    x = as_numpy(x, "x", dtype=np.float64)
     k = check_positive_int(n_components, "n_components")
     if k > min(x.shape):
         raise ValueError(f"n_components: expected at most min(n_samples, n_features) = {min(x.shape)}, got {k}: "
@@ -72,12 +68,13 @@ def fit_pca(x, n_components: int) -> PCA:
 
 
 def pca_baseline_mse(x_train, x_test, n_components) -> float | dict[int, float]:
-    """Test MSE (mean over items and features) of PCA fitted on x_train with k axes, for one k or a list of ks.
+    """Test MSE (mean over items and features) of PCA fitted on x_train with k axes, for one k or a list of ks
+    (lesson 01).
 
     >>> pca_baseline_mse(data.x_train, data.x_test, [2, 8])   # {2: 0.053, 8: 0.024} on the digits
     """
-    x_train = _as_float64(x_train, "x_train")
-    x_test = _as_float64(x_test, "x_test", x_train.shape[1])
+    x_train = as_numpy(x_train, "x_train", dtype=np.float64)
+    x_test = as_numpy(x_test, "x_test", dtype=np.float64, n_features=x_train.shape[1])
     ks = [n_components] if np.isscalar(n_components) else list(n_components)
     if not ks:
         raise ValueError("n_components: expected an integer or a non-empty list of integers, got an empty list")
@@ -90,7 +87,7 @@ def pca_baseline_mse(x_train, x_test, n_components) -> float | dict[int, float]:
 
 
 def _basis(a, name: str) -> np.ndarray:
-    a = _as_float64(a, name)
+    a = as_numpy(a, name, dtype=np.float64)
     if a.shape[1] > a.shape[0]:
         raise ValueError(f"{name}: expected a (d, k) matrix whose k <= d columns span a subspace, got shape "
                          f"{a.shape}: pass the basis vectors as columns (transpose it, e.g. pca.components.T)")
@@ -102,7 +99,7 @@ def _basis(a, name: str) -> np.ndarray:
 
 
 def principal_angles(a, b, degrees: bool = True) -> np.ndarray:
-    """Principal angles between the column spaces of a (d, k1) and b (d, k2), smallest first.
+    """Principal angles between the column spaces of a (d, k1) and b (d, k2), smallest first (lesson 01).
 
     With orthonormal bases Q_a, Q_b (QR), the cosines of the angles are the singular values of Q_a^T Q_b.
     The largest angle is 0 exactly when one subspace contains the other. Matches scipy.linalg.subspace_angles
@@ -117,11 +114,12 @@ def principal_angles(a, b, degrees: bool = True) -> np.ndarray:
 
 
 def column_cosines(a, b) -> np.ndarray:
-    """|cos| of the angle between column i of a and column i of b, for each i: 1 means the same axis (up to sign).
+    """|cos| of the angle between column i of a and column i of b, for each i: 1 means the same axis (up to sign)
+    (lesson 01).
 
     Unlike principal angles, this depends on the basis: two bases of one subspace can have cosines near 0.
     """
-    a, b = _as_float64(a, "a"), _as_float64(b, "b")
+    a, b = as_numpy(a, "a", dtype=np.float64), as_numpy(b, "b", dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"a and b: expected matrices of the same shape (d, k), got {a.shape} and {b.shape}")
     norms = np.linalg.norm(a, axis=0) * np.linalg.norm(b, axis=0)
@@ -133,7 +131,7 @@ def column_cosines(a, b) -> np.ndarray:
 # ------------------------------------------------------------------------------ linear autoencoders vs PCA
 
 def l2_linear_ae_singular_values(eigenvalues, lam: float) -> np.ndarray:
-    """Singular values of W2 at the optimum of a linear AE with an L2 penalty (Kunin et al., ICML 2019).
+    """Singular values of W2 at the optimum of a linear AE with an L2 penalty (Kunin et al., ICML 2019) (lesson 01).
 
     Objective (centred data, no biases):  mean over items of ||x - W2 W1 x||^2 + lam (||W1||_F^2 + ||W2||_F^2),
     with `eigenvalues` e_i of the biased covariance C = X_c^T X_c / n, largest first. At the optimum W1 = W2^T,
@@ -148,18 +146,15 @@ def l2_linear_ae_singular_values(eigenvalues, lam: float) -> np.ndarray:
 
 
 def fit_linear_autoencoder(x, n_code: int, *, l2: float = 0.0, epochs: int = 600, lr: float = 1e-2, seed: int = 0):
-    """Train `LinearAutoencoder(d, n_code, bias=False)` on the centred data x - mean(x), full batch with Adam.
+    """Train `LinearAutoencoder(d, n_code, bias=False)` on the centred data x - mean(x), full batch with Adam
+    (lesson 01).
 
     Loss: mean over items of ||x - W2 W1 x||^2 (summed over features, so the eigenvalues in
     `l2_linear_ae_singular_values` are those of the biased covariance), plus l2 (||W1||^2 + ||W2||^2).
     Full batches make the optimum reachable in about a second (minibatch noise keeps it tens of degrees off).
     Returns (model, mean); reconstruct new data as mean + model((x - mean)).
     """
-    from .device import seed_everything
-    from .models import LinearAutoencoder
-    from .training import fit
-
-    x = _as_float64(x, "x")
+    x = as_numpy(x, "x", dtype=np.float64)
     n_code = check_positive_int(n_code, "n_code")
     l2 = check_number(l2, "l2", low=0.0)
     mean = x.mean(axis=0)

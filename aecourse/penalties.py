@@ -1,7 +1,7 @@
 """Regularisers Omega(model, x_in, h) that keep an autoencoder from copying (lessons 02 and 03).
 
-Each penalty is a small callable object with `fit`'s interface, `penalty(model, x_in, h) -> scalar tensor`, so
-they combine freely: `fit(model, x, penalty=[KLSparsity(0.05, 3), Contractive(0.1)], corrupt=masking(0.25))`.
+Each penalty is a `training.Penalty` (a frozen dataclass called as `penalty(model, x_in, h) -> scalar tensor`), so
+they combine freely: `fit(model, x, penalty=[KLSparsity(0.05, 3), Contractive(0.1)], corrupt=MaskingNoise(0.25))`.
 Each object has a functional twin that works on tensors (like `torch.nn` and `torch.nn.functional`):
 
     sparsity (02)     L1Activity(lam)        l1_activity(h, lam)          = lam * mean_n sum_i |h_ni|
@@ -15,32 +15,30 @@ and the measures lesson 03 uses to see contraction: `jacobian`, `jacobian_singul
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from .validation import check_choice, check_data, check_number, check_positive_int
+from .models import Autoencoder
+from .training import Penalty
+from .validation import check_choice, check_codes, check_data, check_number, check_positive_int
 
 EPS = 1e-6  # keeps log() finite when a unit's mean activation reaches 0 or 1
-
-
-def _check_codes(h, name: str = "h") -> torch.Tensor:
-    if not isinstance(h, torch.Tensor):
-        raise TypeError(f"{name}: expected a torch tensor of codes (n_samples, n_hidden), got {type(h).__name__}: "
-                        "pass model.encode(x), not a numpy array, so gradients can flow")
-    return check_data(h, name)
 
 
 # ------------------------------------------------------------------------------------------ sparsity (02)
 
 def l1_activity(h: torch.Tensor, lam: float) -> torch.Tensor:
-    """L1 activity penalty  lam * sum_i |h_i|, averaged over the examples of the batch.
+    """L1 activity penalty  lam * sum_i |h_i|, averaged over the examples of the batch (lesson 02).
 
     >>> l1_activity(torch.tensor([[0.5, -1.0]]), lam=0.1)
     tensor(0.1500)
     """
-    h = _check_codes(h)
-    lam = check_number(lam, "lam", low=0.0)
+    return _l1_activity(check_codes(h), check_number(lam, "lam", low=0.0))
+
+
+def _l1_activity(h: torch.Tensor, lam: float) -> torch.Tensor:
     return lam * h.abs().sum(dim=1).mean()
 
 
@@ -51,61 +49,78 @@ def bernoulli_kl(rho: float, rho_hat: torch.Tensor) -> torch.Tensor:
 
 
 def kl_sparsity(h: torch.Tensor, rho: float = 0.05, beta: float = 3.0) -> torch.Tensor:
-    """KL sparsity penalty (Ng, CS294A)  beta * sum_j KL(rho || rho_hat_j),  rho_hat_j = mean over the batch of h_j.
+    """KL sparsity penalty (Ng, CS294A)  beta * sum_j KL(rho || rho_hat_j),  rho_hat_j = mean over the batch of h_j
+    (lesson 02).
 
     `h` must be activations in (0, 1), e.g. sigmoid units; the penalty is 0 exactly when every unit's mean
     activation equals the target `rho`.
     """
-    h = _check_codes(h)
+    h = _check_unit_interval(check_codes(h))
     rho = check_number(rho, "rho", low=0.0, high=1.0, low_open=True, high_open=True)
-    beta = check_number(beta, "beta", low=0.0)
+    return _kl_sparsity(h, rho, check_number(beta, "beta", low=0.0))
+
+
+def _kl_sparsity(h: torch.Tensor, rho: float, beta: float) -> torch.Tensor:
+    return beta * bernoulli_kl(rho, h.mean(dim=0)).sum()
+
+
+def _check_unit_interval(h: torch.Tensor) -> torch.Tensor:
     if h.min() < 0 or h.max() > 1:
         raise ValueError(f"h: the KL sparsity penalty needs activations in [0, 1], got values in "
                          f"[{h.min().item():.3g}, {h.max().item():.3g}]: use sigmoid code units "
                          "(make_autoencoder(..., code_activation='sigmoid')) or the L1 penalty")
-    return beta * bernoulli_kl(rho, h.mean(dim=0)).sum()
+    return h
 
 
-class L1Activity:
-    """Penalty object for `fit`: `L1Activity(lam)(model, x_in, h) = l1_activity(h, lam)`."""
+@dataclass(frozen=True)
+class L1Activity(Penalty):
+    """Penalty object for `fit`: `L1Activity(lam)(model, x_in, h) = l1_activity(h, lam)` (lesson 02)."""
+    lam: float = 1e-3
 
-    def __init__(self, lam: float = 1e-3):
-        self.lam = check_number(lam, "lam", low=0.0)
-
-    def __call__(self, model: nn.Module, x_in: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        return l1_activity(h, self.lam)
-
-    def __repr__(self) -> str:
-        return f"L1Activity(lam={self.lam:g})"
-
-
-class KLSparsity:
-    """Penalty object for `fit`: `KLSparsity(rho, beta)(model, x_in, h) = kl_sparsity(h, rho, beta)`."""
-
-    def __init__(self, rho: float = 0.05, beta: float = 3.0):
-        self.rho = check_number(rho, "rho", low=0.0, high=1.0, low_open=True, high_open=True)
-        self.beta = check_number(beta, "beta", low=0.0)
+    def __post_init__(self):
+        check_number(self.lam, "lam", low=0.0)
 
     def __call__(self, model: nn.Module, x_in: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        return kl_sparsity(h, self.rho, self.beta)
+        return _l1_activity(h, self.lam)
 
-    def __repr__(self) -> str:
-        return f"KLSparsity(rho={self.rho:g}, beta={self.beta:g})"
+
+@dataclass(frozen=True)
+class KLSparsity(Penalty):
+    """Penalty object for `fit`: `KLSparsity(rho, beta)(model, x_in, h) = kl_sparsity(h, rho, beta)` (lesson 02).
+
+    The codes are checked to lie in [0, 1] on `fit`'s first batch only (a sigmoid code layer keeps them there).
+    """
+    rho: float = 0.05
+    beta: float = 3.0
+
+    def __post_init__(self):
+        check_number(self.rho, "rho", low=0.0, high=1.0, low_open=True, high_open=True)
+        check_number(self.beta, "beta", low=0.0)
+
+    def check(self, model: nn.Module, x_in: torch.Tensor, h: torch.Tensor) -> None:
+        _check_unit_interval(check_codes(h))
+
+    def __call__(self, model: nn.Module, x_in: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        return _kl_sparsity(h, self.rho, self.beta)
 
 
 # --------------------------------------------------------------------------------------- contraction (03)
 
 def contractive_sigmoid(h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-    """Closed form of ||J_f(x)||_F^2 for a sigmoid encoder h = sigmoid(W x + b), one value per example.
+    """Closed form of ||J_f(x)||_F^2 for a sigmoid encoder h = sigmoid(W x + b), one value per example (lesson 03).
 
     dh_i/dx_j = h_i (1 - h_i) W_ij, so  ||J||_F^2 = sum_i (h_i (1 - h_i))^2 sum_j W_ij^2.
     `h` is (n, k), `weight` is W with shape (k, d) (an nn.Linear's `.weight`). Returns shape (n,).
     """
-    h = _check_codes(h)
+    h = check_codes(h)
     if not isinstance(weight, torch.Tensor) or weight.ndim != 2 or weight.shape[0] != h.shape[1]:
         shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
         raise ValueError(f"weight: expected the encoder's weight W of shape (n_hidden={h.shape[1]}, n_inputs), "
                          f"got {shape}: pass encoder_layer.weight (nn.Linear stores W as (out, in))")
+    return _contractive_sigmoid(h, weight)
+
+
+def _contractive_sigmoid(h: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
     return ((h * (1 - h)) ** 2) @ (weight ** 2).sum(dim=1)
 
 
@@ -134,12 +149,13 @@ def jacobian(encoder, x: torch.Tensor) -> torch.Tensor:
 
 
 def jacobian_frobenius_sq(encoder, x: torch.Tensor) -> torch.Tensor:
-    """||J_f(x)||_F^2 = sum_ij (dh_i/dx_j)^2 for any encoder f, by autograd; one value per example, shape (n,)."""
+    """||J_f(x)||_F^2 = sum_ij (dh_i/dx_j)^2 for any encoder f, by autograd; one value per example, shape (n,)
+    (lesson 03)."""
     return jacobian(encoder, x).pow(2).sum(dim=(1, 2))
 
 
 def jacobian_singular_values(encoder, x: torch.Tensor) -> torch.Tensor:
-    """Singular values of J_f(x) for each example, largest first, shape (n, min(n_hidden, n_inputs)).
+    """Singular values of J_f(x) for each example, largest first, shape (n, min(n_hidden, n_inputs)) (lesson 03).
 
     A value above 1 is a direction in input space that the encoder stretches; a CAE keeps few of them.
     """
@@ -185,43 +201,50 @@ class TiedDecoder(nn.Module):
 
 
 def tied_sigmoid_autoencoder(n_inputs: int, n_hidden: int) -> nn.Module:
-    """h = sigmoid(W x + b), r = sigmoid(W^T h + c): the CAE of Rifai et al. (2011).
+    """h = sigmoid(W x + b), r = sigmoid(W^T h + c): the CAE of Rifai et al. (2011) (lesson 03).
 
     With tied weights the encoder cannot shrink ||J|| by shrinking W (the decoder needs W too), so a contractive
     penalty pushes units into saturation instead, where h (1 - h) is near 0.
     """
-    from .models import Autoencoder
     n_inputs, n_hidden = check_positive_int(n_inputs, "n_inputs"), check_positive_int(n_hidden, "n_hidden")
     layer = nn.Linear(n_inputs, n_hidden)
     return Autoencoder(nn.Sequential(layer, nn.Sigmoid()), TiedDecoder(layer))
 
 
-class Contractive:
-    """Penalty object for `fit`: lam * mean_n ||J_f(x_n)||_F^2 (Rifai et al. 2011).
+@dataclass(frozen=True)
+class Contractive(Penalty):
+    """Penalty object for `fit`: lam * mean_n ||J_f(x_n)||_F^2 (Rifai et al. 2011) (lesson 03).
 
     method="sigmoid" uses the closed form (one-layer sigmoid encoders only, cheapest); method="autograd"
     differentiates through the encoder, so it works for any encoder (it sets `needs_input_grad`, which makes
     `fit` hand over an x_in that requires grad).
     """
+    lam: float = 0.1
+    method: str = "sigmoid"
 
-    def __init__(self, lam: float = 0.1, method: str = "sigmoid"):
-        self.lam = check_number(lam, "lam", low=0.0)
-        self.method = check_choice(method, "method", ("sigmoid", "autograd"))
-        self.needs_input_grad = method == "autograd"
+    def __post_init__(self):
+        check_number(self.lam, "lam", low=0.0)
+        check_choice(self.method, "method", ("sigmoid", "autograd"))
+
+    @property
+    def needs_input_grad(self) -> bool:
+        return self.method == "autograd"
+
+    def check(self, model: nn.Module, x_in: torch.Tensor, h: torch.Tensor) -> None:
+        check_codes(h)
+        if self.method == "sigmoid":
+            _sigmoid_layer(model)
 
     def __call__(self, model: nn.Module, x_in: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
         if self.method == "sigmoid":
-            return self.lam * contractive_sigmoid(h, _sigmoid_layer(model).weight).mean()
+            return self.lam * _contractive_sigmoid(h, _sigmoid_layer(model).weight).mean()
         return self.lam * input_jacobian_frobenius_sq(x_in, h).mean()
-
-    def __repr__(self) -> str:
-        return f"Contractive(lam={self.lam:g}, method={self.method!r})"
 
 
 # ------------------------------------------------------------------------------- measures of contraction (03)
 
 def saturation_fraction(h, margin: float = 0.05) -> float:
-    """Fraction of sigmoid activations within `margin` of 0 or 1 (saturated: their derivative is near 0)."""
+    """Fraction of sigmoid activations within `margin` of 0 or 1 (saturated: their derivative is near 0) (lesson 03)."""
     check_data(h, "h")
     margin = check_number(margin, "margin", low=0.0, high=0.5, low_open=True, high_open=True)
     h = torch.as_tensor(h)
@@ -230,7 +253,7 @@ def saturation_fraction(h, margin: float = 0.05) -> float:
 
 @torch.no_grad()
 def contraction_ratio(encoder, x: torch.Tensor, epsilon: float, generator: torch.Generator | None = None) -> float:
-    """Mean ||f(x + e) - f(x)|| / ||e|| over the examples, for random directions e of length `epsilon`.
+    """Mean ||f(x + e) - f(x)|| / ||e|| over the examples, for random directions e of length `epsilon` (lesson 03).
 
     For small epsilon this is an average of ||J u|| over random unit vectors u; a contractive encoder keeps it small.
     """

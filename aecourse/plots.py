@@ -9,32 +9,26 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 
+import matplotlib.pyplot as plt
 import numpy as np
 
-from .validation import check_data, check_positive_int
-
-
-def _numpy(x) -> np.ndarray:
-    return x.detach().cpu().numpy() if not isinstance(x, np.ndarray) and hasattr(x, "detach") else x
+from .validation import as_numpy, check_labels, check_positive_int
 
 
 def image_grid(images, image_shape: tuple[int, int] = (8, 8), n_cols: int = 10, *,
                row_titles: Sequence[str] | None = None,
                titles: Sequence[str] | None = None, symmetric: bool = False, cmap: str | None = None,
                scale: float = 0.9, fig=None):
-    """Show each row of `images` (n, h*w) as an h x w picture, `n_cols` per row; return the Figure.
+    """Show each row of `images` (n, h*w) as an h x w picture, `n_cols` per row; return the Figure (lesson 01).
 
     Pixels use a grey scale from 0 to 1; `symmetric=True` centres the colour scale on 0 per image (for
     weights / filters, red-blue). `row_titles` label each grid row, `titles` each image.
     >>> image_grid(np.vstack([x_test[:10], reconstruct(model, x_test[:10])]), row_titles=["input", "output"])
     """
-    import matplotlib.pyplot as plt
-
-    images = _numpy(images)
     if not (isinstance(image_shape, tuple) and len(image_shape) == 2):
         raise ValueError(f"image_shape: expected a (height, width) tuple like (8, 8), got {image_shape!r}")
     h, w = (check_positive_int(s, "image_shape") for s in image_shape)
-    check_data(images, "images", n_features=h * w)
+    images = as_numpy(images, "images", n_features=h * w)
     n_cols = check_positive_int(n_cols, "n_cols")
     n = len(images)
     n_rows = math.ceil(n / n_cols)
@@ -64,15 +58,10 @@ def image_grid(images, image_shape: tuple[int, int] = (8, 8), n_cols: int = 10, 
 
 
 def scatter_2d(codes, labels=None, *, ax=None, title: str | None = None, s: float = 8.0, cmap: str = "tab10"):
-    """Scatter 2-D codes (n, 2), coloured by integer `labels` with a legend; return the Axes."""
-    import matplotlib.pyplot as plt
-
-    codes = _numpy(codes)
-    check_data(codes, "codes", n_features=2)
+    """Scatter 2-D codes (n, 2), coloured by integer `labels` with a legend; return the Axes (lesson 05)."""
+    codes = as_numpy(codes, "codes", n_features=2)
     if labels is not None:
-        labels = np.asarray(_numpy(labels))
-        if labels.shape != (len(codes),):
-            raise ValueError(f"labels: expected one label per code, shape ({len(codes)},), got {labels.shape}")
+        labels = check_labels(labels, "labels", len(codes))
     ax = ax or plt.figure(figsize=(4.5, 4)).add_subplot()
     if labels is None:
         ax.scatter(codes[:, 0], codes[:, 1], s=s)
@@ -91,9 +80,8 @@ def scatter_2d(codes, labels=None, *, ax=None, title: str | None = None, s: floa
 
 def error_curve(sizes: Sequence[int], errors: Mapping[str, Sequence[float]], *, ax=None,
                 ylabel: str = "test MSE", xlabel: str = "latent size k", logy: bool = False):
-    """Plot error vs latent size, one line per method: `errors = {"PCA": [...], "AE": [...]}`; return the Axes."""
-    import matplotlib.pyplot as plt
-
+    """Plot error vs latent size, one line per method: `errors = {"PCA": [...], "AE": [...]}`; return the Axes
+    (lesson 01)."""
     sizes = list(sizes)
     if not sizes:
         raise ValueError("sizes: expected a non-empty list of latent sizes, got an empty one")
@@ -120,7 +108,6 @@ def error_curve(sizes: Sequence[int], errors: Mapping[str, Sequence[float]], *, 
 
 def plot_vector_field(points, field, data=None, ax=None, title: str = "", color: str = "C0"):
     """Arrows `field` at `points` (e.g. r(x) - x on a grid), over an optional scatter of the data (lesson 04)."""
-    import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(4, 4))[1]
     if data is not None:
         ax.scatter(data[:, 0], data[:, 1], s=3, c="0.7")

@@ -14,31 +14,20 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-import torch
 
-from .bits import _check_bits, _check_radius, hamming_distance
-from .validation import _describe, check_data, check_positive_int
-
-
-def _check_labels(labels, name: str, n: int) -> np.ndarray:
-    if isinstance(labels, torch.Tensor):
-        labels = labels.detach().cpu().numpy()
-    if not isinstance(labels, np.ndarray):
-        raise TypeError(f"{name}: expected a 1-D numpy array of labels, got {_describe(labels)}")
-    if labels.ndim != 1 or len(labels) != n:
-        raise ValueError(f"{name}: expected one label per item, shape ({n},), got shape {labels.shape}: "
-                         "pass the labels of the same items, in the same order, as the codes")
-    return labels
+from .bits import hamming_distance
+from .evaluation import pairwise_sq_distances
+from .validation import as_numpy, check_bits, check_labels, check_positive_int, check_radius
 
 
 def _check_codes(query_bits, db_bits, query_labels, db_labels):
-    db_bits = _check_bits(db_bits, "db_bits")
-    query_bits = _check_bits(query_bits, "query_bits", n_bits=db_bits.shape[1])
+    db_bits = check_bits(db_bits, "db_bits")
+    query_bits = check_bits(query_bits, "query_bits", n_bits=db_bits.shape[1])
     if len(db_bits) == 0 or len(query_bits) == 0:
         raise ValueError(f"expected at least one query and one database item, got {len(query_bits)} queries "
                          f"and {len(db_bits)} database items")
-    query_labels = _check_labels(query_labels, "query_labels", len(query_bits))
-    db_labels = _check_labels(db_labels, "db_labels", len(db_bits))
+    query_labels = check_labels(query_labels, "query_labels", len(query_bits))
+    db_labels = check_labels(db_labels, "db_labels", len(db_bits))
     return query_bits, db_bits, query_labels, db_labels
 
 
@@ -55,8 +44,8 @@ def _distances(query_bits: np.ndarray, db_bits: np.ndarray) -> np.ndarray:
 
 def hamming_ranking(query_bits, db_bits) -> np.ndarray:
     """Database ids (nq, n) by increasing Hamming distance to each query, ties by increasing id."""
-    db_bits = _check_bits(db_bits, "db_bits")
-    query_bits = _check_bits(query_bits, "query_bits", n_bits=db_bits.shape[1])
+    db_bits = check_bits(db_bits, "db_bits")
+    query_bits = check_bits(query_bits, "query_bits", n_bits=db_bits.shape[1])
     return np.argsort(_distances(query_bits, db_bits), axis=1, kind="stable")
 
 
@@ -65,10 +54,10 @@ def _relevance(ranking: np.ndarray, query_labels: np.ndarray, db_labels: np.ndar
 
 
 def precision_at_k(query_bits, db_bits, query_labels, db_labels, k: int = 100) -> float:
-    """Mean over queries of the fraction of same-label items among the k nearest by Hamming distance."""
+    """Mean over queries of the fraction of same-label items among the k nearest by Hamming distance (lesson 06b)."""
     query_bits, db_bits, query_labels, db_labels = _check_codes(query_bits, db_bits, query_labels, db_labels)
     k = _check_k(k, len(db_bits))
-    ranking = np.argsort(_distances(query_bits, db_bits), axis=1, kind="stable")[:, :k]
+    ranking = hamming_ranking(query_bits, db_bits)[:, :k]
     return float(_relevance(ranking, query_labels, db_labels).mean())
 
 
@@ -82,13 +71,12 @@ def average_precision(relevant: np.ndarray) -> np.ndarray:
 
 
 def mean_average_precision(query_bits, db_bits, query_labels, db_labels) -> float:
-    """Mean over queries of the average precision of the full Hamming ranking (ties by id).
+    """Mean over queries of the average precision of the full Hamming ranking (ties by id) (lesson 06b).
 
     Queries with no same-label item in the database have no AP and are left out of the mean.
     """
     query_bits, db_bits, query_labels, db_labels = _check_codes(query_bits, db_bits, query_labels, db_labels)
-    ranking = np.argsort(_distances(query_bits, db_bits), axis=1, kind="stable")
-    ap = average_precision(_relevance(ranking, query_labels, db_labels))
+    ap = average_precision(_relevance(hamming_ranking(query_bits, db_bits), query_labels, db_labels))
     if np.all(np.isnan(ap)):
         raise ValueError("no query has a same-label item in the database: check query_labels and db_labels")
     return float(np.nanmean(ap))
@@ -109,9 +97,10 @@ class RadiusMetrics(NamedTuple):
 
 
 def precision_recall_at_radius(query_bits, db_bits, query_labels, db_labels, radius: int) -> RadiusMetrics:
-    """Precision, recall and fraction answered of the lookup returning all items within Hamming `radius`."""
+    """Precision, recall and fraction answered of the lookup returning all items within Hamming `radius`
+    (lesson 06b)."""
     query_bits, db_bits, query_labels, db_labels = _check_codes(query_bits, db_bits, query_labels, db_labels)
-    radius = _check_radius(radius, db_bits.shape[1])
+    radius = check_radius(radius, db_bits.shape[1])
     found = _distances(query_bits, db_bits) <= radius
     relevant = db_labels[None, :] == query_labels[:, None]
     n_found, n_hits, n_relevant = found.sum(axis=1), (found & relevant).sum(axis=1), relevant.sum(axis=1)
@@ -125,14 +114,11 @@ def precision_recall_at_radius(query_bits, db_bits, query_labels, db_labels, rad
 
 
 def float_knn_precision_at_k(x_query, x_db, query_labels, db_labels, k: int = 100) -> float:
-    """precision@k of Euclidean k-nearest neighbours on the float vectors: the ceiling for binary codes."""
-    check_data(x_db, "x_db")
-    check_data(x_query, "x_query", n_features=x_db.shape[1])
-    xq = np.asarray(x_query.detach().cpu() if isinstance(x_query, torch.Tensor) else x_query, dtype=np.float64)
-    xd = np.asarray(x_db.detach().cpu() if isinstance(x_db, torch.Tensor) else x_db, dtype=np.float64)
-    query_labels = _check_labels(query_labels, "query_labels", len(xq))
-    db_labels = _check_labels(db_labels, "db_labels", len(xd))
+    """precision@k of Euclidean k-nearest neighbours on the float vectors: the ceiling for binary codes (lesson 06b)."""
+    xd = as_numpy(x_db, "x_db", dtype=np.float64)
+    xq = as_numpy(x_query, "x_query", dtype=np.float64, n_features=xd.shape[1])
+    query_labels = check_labels(query_labels, "query_labels", len(xq))
+    db_labels = check_labels(db_labels, "db_labels", len(xd))
     k = _check_k(k, len(xd))
-    sq_dist = (xq ** 2).sum(1)[:, None] - 2 * xq @ xd.T + (xd ** 2).sum(1)[None, :]
-    ranking = np.argsort(sq_dist, axis=1, kind="stable")[:, :k]
+    ranking = np.argsort(pairwise_sq_distances(xq, xd), axis=1, kind="stable")[:, :k]
     return float(_relevance(ranking, query_labels, db_labels).mean())

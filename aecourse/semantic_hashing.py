@@ -24,10 +24,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from .bits import binarize
 from .models import Autoencoder, mlp
 from .noisy_codes import NoiseScheduler, NoisySigmoid, noise_schedule
-from .training import History, as_tensor, encode, fit, model_device
-from .validation import check_data, check_number, check_positive_int
+from .training import Corruption, History, Penalty, encode, fit, model_device
+from .validation import as_numpy, as_tensor, check_codes, check_data, check_number, check_positive_int
 
 
 class HashingAutoencoder(Autoencoder):
@@ -104,14 +105,15 @@ def bit_balance(h: torch.Tensor, beta: float) -> torch.Tensor:
     >>> bit_balance(torch.tensor([[1.0, 0.0], [1.0, 1.0]]), beta=1.0)
     tensor(0.2500)
     """
-    if not isinstance(h, torch.Tensor):
-        raise TypeError(f"h: expected a torch tensor of codes (n_samples, n_bits), got {type(h).__name__}")
-    check_data(h, "h")
+    return _bit_balance(check_codes(h), check_number(beta, "beta", low=0.0))
+
+
+def _bit_balance(h: torch.Tensor, beta: float) -> torch.Tensor:
     return beta * ((h.mean(dim=0) - 0.5) ** 2).sum()
 
 
 @dataclass(frozen=True)
-class BitBalance:
+class BitBalance(Penalty):
     """`fit` penalty: `bit_balance(h, beta)`."""
     beta: float = 0.3
 
@@ -119,7 +121,7 @@ class BitBalance:
         check_number(self.beta, "beta", low=0.0)
 
     def __call__(self, model: nn.Module, x_in: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
-        return bit_balance(h, self.beta)
+        return _bit_balance(h, self.beta)
 
 
 class ItemIndex:
@@ -127,12 +129,12 @@ class ItemIndex:
     training rows, so each row's bytes are its key. `index(x_batch) -> LongTensor` of row numbers."""
 
     def __init__(self, x_train):
-        rows = _numpy_rows(x_train, "x_train")
+        rows = as_numpy(x_train, "x_train", dtype=np.float32)
         self._ids = {row.tobytes(): i for i, row in enumerate(rows)}
         self.n_items = len(rows)
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        rows = _numpy_rows(x, "x")
+        rows = as_numpy(x, "x", dtype=np.float32)
         try:
             ids = [self._ids[row.tobytes()] for row in rows]
         except KeyError:
@@ -141,15 +143,9 @@ class ItemIndex:
         return torch.tensor(ids, dtype=torch.long, device=x.device if isinstance(x, torch.Tensor) else None)
 
 
-def _numpy_rows(x, name: str) -> np.ndarray:
-    check_data(x, name)
-    x = x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x
-    return np.ascontiguousarray(x, dtype=np.float32)
-
-
-def nearest_neighbours(x, k: int, chunk: int = 1024) -> np.ndarray:
+def neighbour_table(x, k: int, chunk: int = 1024) -> np.ndarray:
     """(n, k) row numbers of each row's k nearest rows of x by Euclidean distance, itself first (ties aside)."""
-    items = torch.as_tensor(_numpy_rows(x, "x"))
+    items = torch.as_tensor(as_numpy(x, "x", dtype=np.float32))
     k = check_positive_int(k, "k")
     if k > len(items):
         raise ValueError(f"k: expected at most {len(items)} neighbours (the number of items), got {k}")
@@ -157,18 +153,22 @@ def nearest_neighbours(x, k: int, chunk: int = 1024) -> np.ndarray:
                       for i in range(0, len(items), chunk)]).numpy()
 
 
-class NeighbourSwap:
+class NeighbourSwap(Corruption):
     """`fit` corruption: replace each item of the batch by one of its `k` nearest training items (itself
     included), drawn at random; the loss still compares the reconstruction with the original item.
 
+    Not a dataclass like the other corruptions: it holds the training items and their neighbour table.
     >>> fit(model, x_train, corrupt=NeighbourSwap(x_train, k=10))
     """
 
     def __init__(self, x_train, k: int = 10):
         self.k = check_positive_int(k, "k")
         self.index = ItemIndex(x_train)
-        self.items = torch.as_tensor(_numpy_rows(x_train, "x_train"))
-        self.neighbours = torch.as_tensor(nearest_neighbours(self.items, self.k))
+        self.items = torch.as_tensor(as_numpy(x_train, "x_train", dtype=np.float32))
+        self.neighbours = torch.as_tensor(neighbour_table(self.items, self.k))
+
+    def __repr__(self) -> str:
+        return f"NeighbourSwap({len(self.items)} items, k={self.k})"
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
         ids = self.index(x).cpu()
@@ -180,7 +180,7 @@ class NeighbourSwap:
 
 @dataclass(frozen=True)
 class Recipe:
-    """The training recipe's settings (defaults: the ones measured best on the digits, see benchmarks/)."""
+    """The training recipe's settings (defaults: the ones measured best on the digits, see benchmarks/) (lesson 06b)."""
     hidden: tuple[int, ...] = (256,)
     decoder_hidden: tuple[int, ...] = ()
     epochs: int = 200
@@ -195,7 +195,7 @@ def train_hashing_autoencoder(x, n_bits: int, schedule: Callable[[int, int], flo
                               epochs: int | None = None, seed: int = 0, callbacks: Sequence = (),
                               recipe: Recipe = Recipe(), fixed_noise: bool = False,
                               progress: bool = False) -> tuple[HashingAutoencoder, History]:
-    """Train a hashing autoencoder on `x` (n_items, n_features) in [0, 1]; return (model, history).
+    """Train a hashing autoencoder on `x` (n_items, n_features) in [0, 1]; return (model, history) (lesson 06a).
 
     `schedule(epoch, epochs) -> sigma` (default `noise_schedule("linear", 8.0)`), `fixed_noise=True` for the
     original's fixed per-item noise; `callbacks` (e.g. a `CodeRecorder`) see each epoch's codes before the
@@ -203,7 +203,7 @@ def train_hashing_autoencoder(x, n_bits: int, schedule: Callable[[int, int], flo
     `recipe.neighbours=1` and `recipe.balance=0` give the plain noisy-sigmoid AE.
 
     >>> model, history = train_hashing_autoencoder(digits.x_train, 16)
-    >>> bits = binarize(encode(model, digits.x_test))
+    >>> bits = encode_bits(model, digits.x_test)
     """
     check_data(x, "x")
     if not isinstance(recipe, Recipe):
@@ -226,17 +226,18 @@ def train_hashing_autoencoder(x, n_bits: int, schedule: Callable[[int, int], flo
     return model, history
 
 
-def hash_bits(model: nn.Module, x) -> np.ndarray:
-    """The items' binary addresses: the codes (no noise) rounded at 1/2, uint8 (n_items, n_bits)."""
-    from .bits import binarize
+def encode_bits(model: nn.Module, x) -> np.ndarray:
+    """The items' binary addresses: the codes h = f(x) (no noise) rounded at 1/2, uint8 (n_items, n_bits)
+    (lesson 06a)."""
     return binarize(encode(model, x))
 
 
 @torch.no_grad()
 def rounding_cost(model: HashingAutoencoder, x) -> tuple[float, float]:
-    """(MSE reconstructing from the real-valued codes, MSE reconstructing from the codes rounded to 0/1)."""
+    """(MSE reconstructing from the real-valued codes, MSE reconstructing from the codes rounded to 0/1)
+    (lesson 06a)."""
     model.eval()
-    data = as_tensor(x, "x", model_device(model), model.n_inputs)
+    data = as_tensor(x, "x", device=model_device(model), n_features=model.n_inputs)
     h = model.encode(data)
     soft = ((model.decode(h) - data) ** 2).mean()
     hard = ((model.decode((h > 0.5).float()) - data) ** 2).mean()

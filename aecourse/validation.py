@@ -1,7 +1,11 @@
 """Input validation shared by every public function.
 
 Each error says what was expected, what was given and what to do, so a learner can fix
-the call without reading the library's source.
+the call without reading the library's source. The `check_*` functions return what they checked; the `as_*`
+converters return it converted (`as_numpy`, `as_tensor`), so a public function validates and converts in one line:
+
+    x = as_numpy(x, "x", dtype=np.float64)          y = check_labels(y, "y", len(x))
+    bits = check_bits(bits, "bits", n_bits=16)      radius = check_radius(radius, 16)
 """
 from __future__ import annotations
 
@@ -29,6 +33,9 @@ def check_data(x, name: str = "x", *, ndim: int = 2, n_features: int | None = No
     if isinstance(x, (list, tuple)):
         raise TypeError(f"{name}: expected a numpy array or torch tensor, got a {type(x).__name__}: "
                         f"wrap it with np.asarray({name}, dtype=np.float32)")
+    if hasattr(x, "x_train") and hasattr(x, "x_test"):
+        raise TypeError(f"{name}: expected a numpy array or torch tensor, got a {type(x).__name__}: pass its "
+                        f"images, e.g. digits.x_train (training) or digits.x_test")
     if not isinstance(x, (np.ndarray, torch.Tensor)):
         raise TypeError(f"{name}: expected a numpy array or torch tensor, got {_describe(x)}")
     is_float = x.is_floating_point() if isinstance(x, torch.Tensor) else np.issubdtype(x.dtype, np.floating)
@@ -84,3 +91,114 @@ def check_choice(value, name: str, choices) -> str:
         known = sorted(choices, key=str)
         raise ValueError(f"{name}: expected one of {known}, got {value!r}")
     return value
+
+
+# --------------------------------------------------------------------------------------------- converters
+def to_numpy(x):
+    """A tensor as a numpy array (detached, on the CPU); anything else unchanged."""
+    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else x
+
+
+def as_numpy(x, name: str = "x", *, dtype=None, n_features: int | None = None, ndim: int = 2,
+             allow_empty: bool = False) -> np.ndarray:
+    """Check a data matrix like `check_data` and return it as a numpy array (of `dtype`, when given).
+
+    Tensors are detached and copied to the CPU, so GPU results and tensors that require grad both work.
+    >>> as_numpy(torch.zeros(2, 3), dtype=np.float64).dtype
+    dtype('float64')
+    """
+    check_data(x, name, ndim=ndim, n_features=n_features, allow_empty=allow_empty)
+    return np.asarray(to_numpy(x), dtype=dtype)
+
+
+def as_tensor(x, name: str = "x", *, device: torch.device | str | None = None, dtype=torch.float32,
+              n_features: int | None = None) -> torch.Tensor:
+    """Check a data matrix like `check_data` and return it as a tensor on `device` (default: where it is).
+
+    `dtype=None` keeps the input's floating-point dtype.
+    """
+    check_data(x, name, n_features=n_features)
+    t = torch.as_tensor(x) if isinstance(x, np.ndarray) else x
+    return t.to(device=device or t.device, dtype=dtype or t.dtype)
+
+
+def check_codes(h, name: str = "h") -> torch.Tensor:
+    """Check a torch tensor of codes (n_samples, n_units) that gradients flow through, and return it."""
+    if not isinstance(h, torch.Tensor):
+        raise TypeError(f"{name}: expected a torch tensor of codes (n_samples, n_units), got {_describe(h)}: "
+                        "pass model.encode(x), not a numpy array, so gradients can flow")
+    return check_data(h, name)
+
+
+def check_labels(y, name: str, n: int) -> np.ndarray:
+    """Check one label per item (numpy, torch or a list) and return them as a 1-D numpy array of length n."""
+    y = np.asarray(y) if isinstance(y, (list, tuple)) else to_numpy(y)
+    if not isinstance(y, np.ndarray):
+        raise TypeError(f"{name}: expected a 1-D numpy array of labels, got {_describe(y)}")
+    if y.ndim != 1 or len(y) != n:
+        raise ValueError(f"{name}: expected one label per item, shape ({n},), got shape {y.shape}: pass the labels "
+                         "of the same items, in the same order (one per row of the codes)")
+    return y
+
+
+# --------------------------------------------------------------------------------------------- bits
+def packed_width(n_bits: int) -> int:
+    """Bytes a code of `n_bits` bits takes when packed 8 to a byte: ceil(n_bits / 8)."""
+    return (n_bits + 7) // 8
+
+
+def check_bits(bits, name: str = "bits", n_bits: int | None = None) -> np.ndarray:
+    """Check an (n, b) array of 0/1 (uint8 or bool, numpy or torch) and return it as uint8 numpy."""
+    bits = to_numpy(bits)
+    if not isinstance(bits, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy array of 0/1 bits of shape (n_items, n_bits), got {_describe(bits)}")
+    if np.issubdtype(bits.dtype, np.floating):
+        raise TypeError(f"{name}: expected bits of dtype uint8 or bool, got floating-point codes ({bits.dtype}): "
+                        f"turn them into bits first with binarize({name})")
+    if bits.dtype != np.bool_ and not np.issubdtype(bits.dtype, np.integer):
+        raise TypeError(f"{name}: expected bits of dtype uint8 or bool, got dtype {bits.dtype}")
+    if bits.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D array (n_items, n_bits), got shape {bits.shape}: "
+                         f"for a single code use {name}.reshape(1, -1)")
+    if n_bits is not None and bits.shape[1] != n_bits:
+        raise ValueError(f"{name}: expected {n_bits} bits per code, got {bits.shape[1]} (shape {bits.shape}): "
+                         "queries and database must use codes of the same length")
+    if bits.size and (bits.min() < 0 or bits.max() > 1):
+        raise ValueError(f"{name}: expected bits equal to 0 or 1, got values in [{bits.min()}, {bits.max()}]: "
+                         f"binarize float codes with binarize(codes); unpack packed codes with unpack_bits")
+    return bits.astype(np.uint8, copy=False)
+
+
+def check_packed(packed, name: str = "packed", n_bits: int | None = None, n_bytes: int | None = None) -> np.ndarray:
+    """Check an (n, ceil(b/8)) uint8 array of packed codes whose padding bits are zero, and return it as numpy."""
+    packed = to_numpy(packed)
+    if not isinstance(packed, np.ndarray):
+        raise TypeError(f"{name}: expected a numpy uint8 array of packed codes, got {_describe(packed)}")
+    if packed.dtype != np.uint8:
+        hint = f"binarize float codes with binarize({name}), then pack_bits" \
+            if np.issubdtype(packed.dtype, np.floating) else "pack 0/1 bits with pack_bits(bits)"
+        raise TypeError(f"{name}: expected packed codes of dtype uint8, got dtype {packed.dtype}: {hint}")
+    if packed.ndim != 2:
+        raise ValueError(f"{name}: expected a 2-D array (n_items, n_bytes), got shape {packed.shape}: "
+                         f"for a single code use {name}.reshape(1, -1)")
+    if n_bits is not None:
+        n_bytes = (n_bits + 7) // 8
+    if n_bytes is not None and packed.shape[1] != n_bytes:
+        what = f"{n_bits}-bit codes packed into {n_bytes} bytes" if n_bits is not None else f"{n_bytes} bytes per code"
+        raise ValueError(f"{name}: expected {what}, got {packed.shape[1]} bytes per code (shape {packed.shape}): "
+                         "queries and database must use codes of the same length")
+    if n_bits is not None and n_bits % 8 and packed.size:
+        padding = np.uint8((1 << (8 - n_bits % 8)) - 1)
+        if np.any(packed[:, -1] & padding):
+            raise ValueError(f"{name}: the {8 - n_bits % 8} padding bits after bit {n_bits} must be 0, got set bits: "
+                             "pack the codes with pack_bits(bits), or check n_bits")
+    return packed
+
+
+def check_radius(radius, n_bits: int) -> int:
+    """Check a Hamming radius, an integer in [0, n_bits], and return it."""
+    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)):
+        raise TypeError(f"radius: expected an integer number of bits in [0, {n_bits}], got {_describe(radius)}")
+    if not 0 <= radius <= n_bits:
+        raise ValueError(f"radius: expected an integer in [0, {n_bits}] (the code has {n_bits} bits), got {radius}")
+    return int(radius)

@@ -23,14 +23,14 @@ TARGET_BITS = (16, 32)
 def codes(method: str, n_bits: int, seed: int, data, epochs: int | None) -> tuple[np.ndarray, np.ndarray]:
     """(query bits, database bits) of one method, trained on the database (training) images only."""
     from aecourse.baselines import ITQ, LSH, PCASign
-    from aecourse.semantic_hashing import hash_bits, train_hashing_autoencoder
+    from aecourse.semantic_hashing import encode_bits, train_hashing_autoencoder
 
     if method == "hashing AE":
         model, _ = train_hashing_autoencoder(data.x_train, n_bits, seed=seed, epochs=epochs)
-        return hash_bits(model, data.x_test), hash_bits(model, data.x_train)
+        return encode_bits(model, data.x_test), encode_bits(model, data.x_train)
     hasher = {"LSH": lambda: LSH(n_bits, seed=seed), "PCA sign": lambda: PCASign(n_bits),
               "ITQ": lambda: ITQ(n_bits, seed=seed)}[method]().fit(data.x_train)
-    return hasher.transform(data.x_test), hasher.transform(data.x_train)
+    return hasher.encode(data.x_test), hasher.encode(data.x_train)
 
 
 def scores(query: np.ndarray, db: np.ndarray, data) -> tuple[float, float, float, float]:

@@ -71,8 +71,9 @@ def hashing_ae(train_once):
     """Lesson 06's hashing autoencoder on the digits as the lesson trains it (the default recipe: 200 epochs, noise
     ramped linearly to 8), once per run for each (n_bits, seed): `hashing_ae(16, seed=0)` returns (model, recorder),
     the recorder a CodeRecorder of the first 500 training images (recording does not change the training)."""
+    from aecourse.callbacks import CodeRecorder
     from aecourse.data import load_digits
-    from aecourse.noisy_codes import CodeRecorder, noise_schedule
+    from aecourse.noisy_codes import noise_schedule
     from aecourse.semantic_hashing import train_hashing_autoencoder
 
     def train(n_bits, seed):

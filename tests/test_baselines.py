@@ -15,7 +15,7 @@ def digits():
 
 def scores(method, d):
     method.fit(d.x_train)
-    query, db = method.transform(d.x_test), method.transform(d.x_train)
+    query, db = method.encode(d.x_test), method.encode(d.x_train)
     return (precision_at_k(query, db, d.y_test, d.y_train, k=100),
             mean_average_precision(query, db, d.y_test, d.y_train))
 
@@ -66,30 +66,30 @@ def test_itq_quantisation_loss_never_increases(digits):
 def test_codes_are_signs_of_centred_projections(digits):
     x = digits.x_train
     lsh = LSH(12, seed=3).fit(x)
-    bits = lsh.transform(x)
+    bits = lsh.encode(x)
     assert bits.dtype == np.uint8 and bits.shape == (len(x), 12) and set(np.unique(bits)) <= {0, 1}
     np.testing.assert_array_equal(bits, ((x - x.mean(0)) @ lsh.projection_ > 0))
-    np.testing.assert_array_equal(LSH(12, seed=3).fit_transform(torch.tensor(x)), bits)   # torch input, same seed
+    np.testing.assert_array_equal(LSH(12, seed=3).fit_encode(torch.tensor(x)), bits)   # torch input, same seed
 
 
 def test_pca_sign_bits_are_balanced_on_the_first_component(digits):
     """Centring puts about half of the items on each side of every principal hyperplane's first axis."""
-    bits = PCASign(4).fit_transform(digits.x_train)
+    bits = PCASign(4).fit_encode(digits.x_train)
     assert 0.3 < bits[:, 0].mean() < 0.7
 
 
 def test_bad_input(digits):
     with pytest.raises(RuntimeError, match=r"call \.fit"):
-        ITQ(8).transform(digits.x_test)
+        ITQ(8).encode(digits.x_test)
     with pytest.raises(ValueError, match="64 features"):
-        PCASign(8).fit(digits.x_train).transform(digits.x_test[:, :10])
+        PCASign(8).fit(digits.x_train).encode(digits.x_test[:, :10])
     with pytest.raises(ValueError, match="min.n_samples, n_features. = 64"):
         ITQ(65).fit(digits.x_train)
     with pytest.raises(ValueError, match=">= 1"):
         LSH(0)
     with pytest.raises(TypeError, match="floating-point"):
         LSH(8).fit(np.zeros((10, 4), dtype=np.int64))
-    assert LSH(100).fit(digits.x_train).transform(digits.x_test).shape == (300, 100)   # LSH takes any size
+    assert LSH(100).fit(digits.x_train).encode(digits.x_test).shape == (300, 100)   # LSH takes any size
 
 
 def test_itq_precision_within_radius_2_matches_the_reference(digits):
@@ -99,7 +99,7 @@ def test_itq_precision_within_radius_2_matches_the_reference(digits):
     from aecourse.retrieval import precision_recall_at_radius
 
     itq = ITQ(32).fit(digits.x_train)
-    query, db = itq.transform(digits.x_test), itq.transform(digits.x_train)
+    query, db = itq.encode(digits.x_test), itq.encode(digits.x_train)
     metrics = precision_recall_at_radius(query, db, digits.y_test, digits.y_train, 2)
     assert abs(metrics.precision - 0.63) < 0.05
     assert metrics.answered < 0.8 and metrics.precision_answered > 0.9

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 import torch
 
+from aecourse.callbacks import CodeRecorder
 from aecourse.data import load_digits
 from aecourse.noisy_codes import (
-    CodeRecorder,
     ConstantNoise,
     ExponentialNoise,
     LinearNoise,

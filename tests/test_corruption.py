@@ -4,16 +4,17 @@ import pytest
 import torch
 
 from aecourse.corruption import (
-    gaussian,
+    GaussianNoise,
+    MaskingNoise,
+    SaltAndPepperNoise,
     gaussian_noise,
     make_corruption,
     masked_rmse,
-    masking,
     masking_noise,
     random_mask,
-    salt_and_pepper,
     salt_and_pepper_noise,
 )
+from aecourse.training import Corruption
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def test_gaussian_noise_statistics(x):
     assert torch.equal(gaussian_noise(x, 0.0, gen()), x)
 
 
-@pytest.mark.parametrize("corrupt", [gaussian(0.2), masking(0.25), salt_and_pepper(0.25)])
+@pytest.mark.parametrize("corrupt", [GaussianNoise(0.2), MaskingNoise(0.25), SaltAndPepperNoise(0.25)])
 def test_seeded_by_generator_and_input_untouched(x, corrupt):
     x0 = x.clone()
     a, b, c = corrupt(x, gen(1)), corrupt(x, gen(1)), corrupt(x, gen(2))
@@ -69,11 +70,22 @@ def test_extremes_and_numpy_round_trip(x):
     assert isinstance(out, np.ndarray) and out.dtype == np.float32 and ((out == 0).sum(1) == 20).all()
 
 
-def test_factories_and_repr():
-    assert repr(masking(0.25)) == "masking(nu=0.25)"
-    assert repr(gaussian(0.3)) == "gaussian(sigma=0.3)"
-    assert "low=0" in repr(salt_and_pepper(0.1))
-    assert repr(make_corruption("salt_and_pepper", 0.1)) == repr(salt_and_pepper(0.1))
+def test_one_form_for_every_corruption():
+    assert repr(MaskingNoise(0.25)) == "MaskingNoise(nu=0.25)"
+    assert repr(GaussianNoise(0.3)) == "GaussianNoise(sigma=0.3)"
+    assert repr(SaltAndPepperNoise(0.1)) == "SaltAndPepperNoise(nu=0.1, low=0.0, high=1.0)"
+    assert make_corruption("salt_and_pepper", 0.1) == SaltAndPepperNoise(0.1)
+    for corrupt in (MaskingNoise(0.25), GaussianNoise(0.3), SaltAndPepperNoise(0.1)):
+        assert isinstance(corrupt, Corruption)
+
+
+@pytest.mark.parametrize("corrupt, functional", [
+    (GaussianNoise(0.3), lambda x, g: gaussian_noise(x, 0.3, g)),
+    (MaskingNoise(0.25), lambda x, g: masking_noise(x, 0.25, g)),
+    (SaltAndPepperNoise(0.25, low=-1.0, high=2.0), lambda x, g: salt_and_pepper_noise(x, 0.25, -1.0, 2.0, g)),
+])
+def test_objects_and_functional_twins_agree(x, corrupt, functional):
+    assert torch.equal(corrupt(x, gen(3)), functional(x, gen(3)))
 
 
 def test_masked_rmse_counts_masked_entries_only():
@@ -87,10 +99,10 @@ def test_masked_rmse_counts_masked_entries_only():
 
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: masking(1.5), "nu"),
-    (lambda: masking(-0.1), "[0, 1]"),
-    (lambda: gaussian(-1), "sigma"),
-    (lambda: salt_and_pepper(0.1, low=1, high=0), "low <= high"),
+    (lambda: MaskingNoise(1.5), "nu"),
+    (lambda: MaskingNoise(-0.1), "[0, 1]"),
+    (lambda: GaussianNoise(-1), "sigma"),
+    (lambda: SaltAndPepperNoise(0.1, low=1, high=0), "low <= high"),
     (lambda: salt_and_pepper_noise(torch.rand(2, 3), 0.1, low=1, high=0), "swap"),
     (lambda: masking_noise(torch.rand(3), 0.1), "2-D array"),
     (lambda: masking_noise(torch.rand(2, 3), 0.1, generator=0), "torch.Generator"),
@@ -103,3 +115,8 @@ def test_bad_input_messages(call, message):
     with pytest.raises((TypeError, ValueError)) as err:
         call()
     assert message in str(err.value)
+
+
+def test_objects_take_numpy_like_their_twins(x):
+    out = MaskingNoise(0.5)(x.numpy(), gen())
+    assert isinstance(out, np.ndarray) and np.array_equal(out, masking_noise(x.numpy(), 0.5, gen()))

@@ -7,7 +7,7 @@ from aecourse.evaluation import (
     bytes_per_item,
     explained_variance,
     knn_accuracy,
-    nearest_neighbours,
+    nearest_item,
     nn_search_time,
     pairwise_sq_distances,
     reconstruction_error,
@@ -35,12 +35,12 @@ def test_explained_variance():
     assert explained_variance(x, x + 100) < 0
 
 
-def test_pairwise_distances_and_nearest_neighbours():
+def test_pairwise_distances_and_nearest_item():
     a, _ = blobs(7)
     b, _ = blobs(5, seed=1)
     expected = ((a[:, None, :] - b[None, :, :]) ** 2).sum(-1)
     assert np.allclose(pairwise_sq_distances(a, b), expected)
-    assert np.array_equal(nearest_neighbours(b, a), expected.argmin(1))
+    assert np.array_equal(nearest_item(b, a), expected.argmin(1))
 
 
 def test_knn_accuracy_matches_sklearn():
@@ -84,7 +84,7 @@ def test_bytes_per_item_and_search_time():
      "flatten images first"),
     (lambda: bytes_per_item(np.zeros(5)), ValueError, "add a batch dimension"),
     (lambda: nn_search_time(np.zeros((4, 2)), np.zeros((2, 2)), repeats=0), ValueError, "integer >= 1"),
-    (lambda: nearest_neighbours(np.zeros((4, 2)), np.zeros((2, 3))), ValueError, "expected 2 features"),
+    (lambda: nearest_item(np.zeros((4, 2)), np.zeros((2, 3))), ValueError, "expected 2 features"),
 ])
 def test_bad_input_is_explained(call, error, message):
     with pytest.raises(error) as info:

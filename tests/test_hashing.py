@@ -17,6 +17,7 @@ from aecourse.bits import (
     unpack_bits,
 )
 from aecourse.hash_index import HashIndex, faiss_lookup
+from aecourse.validation import check_bits
 
 
 def clustered_bits(n, n_bits, n_centres, flip=0.05, seed=0):
@@ -149,8 +150,8 @@ def test_add_appends_ids_and_many_queries_are_chunked(monkeypatch):
     db = clustered_bits(300, 16, n_centres=10)
     index = HashIndex(16, db[:100]).add(db[100:])
     query = clustered_bits(50, 16, n_centres=10, seed=3)
-    monkeypatch.setattr(bits, "_CHUNK", 64)                                 # forces several scan blocks
-    monkeypatch.setattr(hash_index, "_CHUNK", 64)                           # and several probe blocks
+    monkeypatch.setattr(bits, "CHUNK", 64)                                 # forces several scan blocks
+    monkeypatch.setattr(hash_index, "CHUNK", 64)                           # and several probe blocks
     assert_same(index.lookup(query, 2), brute_force(query, db, 2))
     assert_same(linear_scan(pack_bits(query), pack_bits(db), 2), brute_force(query, db, 2))
 
@@ -194,8 +195,7 @@ def test_wrong_width_is_refused():
     with pytest.raises(ValueError, match=r"expected 2 bytes per code, got 3"):
         linear_scan(np.zeros((1, 3), np.uint8), np.zeros((4, 2), np.uint8), 1)
     with pytest.raises(ValueError, match=r"expected 7 bits per code, got 6"):
-        from aecourse.bits import _check_bits
-        _check_bits(np.zeros((2, 6), np.uint8), "bits", n_bits=7)
+        check_bits(np.zeros((2, 6), np.uint8), "bits", n_bits=7)
 
 
 def test_wrong_dtype_and_values_are_refused():
@@ -269,3 +269,19 @@ def test_bits_of_the_right_width_but_wrong_values_say_so():
     one_bit = HashIndex(1, np.array([[1], [0]], dtype=np.uint8))             # 1-bit codes: bits and bytes look alike
     assert_same(one_bit.lookup(np.array([[128]], dtype=np.uint8)), [np.array([0])])
     assert_same(one_bit.lookup(torch.tensor([[1]], dtype=torch.uint8)), [np.array([0])])
+
+
+def test_bit_order_differs_from_faiss_but_distances_agree():
+    """bits.py's docstring: we pack the first bit as the most significant (np.packbits); faiss's own binarisation
+    puts dimension 0 in the least significant bit of byte 0. Hamming distances do not see the order."""
+    faiss = pytest.importorskip("faiss")
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((20, 16)).astype(np.float32)
+    ours = pack_bits((x > 0).astype(np.uint8))
+    theirs = np.zeros_like(ours)
+    faiss.real_to_binary(16 * len(x), faiss.swig_ptr(np.ascontiguousarray(x)), faiss.swig_ptr(theirs))
+    first = np.zeros((1, 16), np.uint8)
+    first[0, 0] = 1
+    assert pack_bits(first)[0, 0] == 0b1000_0000                          # ours: dimension 0 = most significant
+    assert np.array_equal(theirs, np.packbits(x > 0, axis=1, bitorder="little"))   # faiss: least significant
+    assert np.array_equal(hamming_distance(ours, ours), hamming_distance(theirs, theirs))

@@ -3,8 +3,14 @@
 - The math (aecourse/*.py) imports neither aecourse.course nor aecourse.widgets, and no ipywidgets, nbclient,
   nbformat, nbconvert or IPython; matplotlib only in plots.py.
 - aecourse.widgets imports the math, never aecourse.course.
+- Each public function or class of the math that a lesson imports names, in its docstring, the lesson that
+  teaches it, "(lesson 03)", and that lesson does import it (read from the notebooks).
 """
 import ast
+import importlib
+import inspect
+import json
+import re
 from pathlib import Path
 
 import pytest
@@ -78,3 +84,49 @@ def test_the_rule_catches_a_violation(tmp_path):
     assert "aecourse.validation" in imports
     imports = imported_modules(fake, package="aecourse")
     assert "aecourse.course.checks" in imports and "matplotlib.pyplot" in imports
+
+
+# ------------------------------------------------------------------ each function a lesson uses names that lesson
+
+NOTEBOOKS = sorted((PACKAGE.parent / "notebooks").glob("*.ipynb"))
+LESSON_TAG = re.compile(r"\(lesson (\d\d[ab]?)\)")
+
+
+def lesson_imports() -> dict[tuple[str, str], set[str]]:
+    """{(module, name): lessons} for every name a lesson imports from the math (`from aecourse[.x] import name`),
+    keyed by the module that defines it."""
+    used: dict[tuple[str, str], set[str]] = {}
+    for path in NOTEBOOKS:
+        lesson = path.name.split("_")[0]
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            source = "\n".join(line for line in "".join(cell["source"]).splitlines() if not line.startswith(("%", "!")))
+            for node in ast.walk(ast.parse(source)):
+                if not (isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "aecourse"):
+                    continue
+                if node.module.startswith(("aecourse.course", "aecourse.widgets")):
+                    continue
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    home = getattr(getattr(module, alias.name), "__module__", node.module)
+                    used.setdefault((home, alias.name), set()).add(lesson)
+    return used
+
+
+USED = lesson_imports()
+
+
+def test_the_lessons_use_the_library():
+    assert len(USED) > 50 and {lesson for lessons in USED.values() for lesson in lessons} >= {"01", "04", "06b"}
+
+
+@pytest.mark.parametrize("module, name", sorted(USED), ids=lambda v: v)
+def test_each_function_a_lesson_uses_names_that_lesson(module, name):
+    """d2l's rule: a library function says which lesson teaches it, "(lesson 03)", and the lesson does use it."""
+    doc = inspect.getdoc(getattr(importlib.import_module(module), name)) or ""
+    tags = set(LESSON_TAG.findall(doc))
+    assert tags, f"{module}.{name}: its docstring should name the lesson that teaches it, e.g. " \
+                 f"'(lesson {min(USED[module, name])})'"
+    assert tags <= USED[module, name], f"{module}.{name} names lesson(s) {sorted(tags)}, but only " \
+                                       f"{sorted(USED[module, name])} use it"

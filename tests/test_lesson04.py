@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from aecourse.corruption import gaussian, gaussian_noise, masked_rmse, masking, masking_noise
+from aecourse.corruption import GaussianNoise, MaskingNoise, gaussian_noise, masked_rmse, masking_noise
 from aecourse.course.checks import run_checks
 from aecourse.data import load_digits
 from aecourse.denoising_score import cosine_similarity, dae_vector_field, grid, mixture_sample, mixture_score
@@ -22,7 +22,7 @@ def digits():
 @pytest.fixture(scope="module")
 def trained(digits):
     models = {}
-    for name, corrupt in [("plain", None), ("dae", masking(0.25))]:
+    for name, corrupt in [("plain", None), ("dae", MaskingNoise(0.25))]:
         models[name] = make_autoencoder(64, [128], 32)
         fit(models[name], digits.x_train, epochs=60, lr=3e-3, corrupt=corrupt, seed=0, progress=False)
     return models
@@ -39,7 +39,7 @@ def test_masking_dae_imputes_better_than_mean_better_than_plain(digits, trained)
 
 def test_sparse_denoising_ae_combines_penalty_and_corruption(digits):
     model = make_autoencoder(64, [], 128, code_activation="sigmoid")
-    history = fit(model, digits.x_train, epochs=60, lr=1e-2, penalty=KLSparsity(0.05, 3.0), corrupt=masking(0.25),
+    history = fit(model, digits.x_train, epochs=60, lr=1e-2, penalty=KLSparsity(0.05, 3.0), corrupt=MaskingNoise(0.25),
                   seed=0, progress=False)
     assert history.penalty[-1] > 0
     x_missing, mask = masking_noise(digits.x_test, 0.25, torch.Generator().manual_seed(1), return_mask=True)
@@ -51,7 +51,7 @@ def test_sparse_denoising_ae_combines_penalty_and_corruption(digits):
 def test_dae_vector_field_follows_the_score():
     std, sigma = 0.1, 0.3
     model = make_autoencoder(2, [64], 16, activation="tanh", output_activation=None)
-    fit(model, mixture_sample(2000, std, seed=0), epochs=40, lr=3e-3, corrupt=gaussian(sigma), seed=0,
+    fit(model, mixture_sample(2000, std, seed=0), epochs=40, lr=3e-3, corrupt=GaussianNoise(sigma), seed=0,
         progress=False)
     where = gaussian_noise(mixture_sample(500, std, seed=1), sigma, torch.Generator().manual_seed(2))
     cos = cosine_similarity(dae_vector_field(model, where), sigma ** 2 * mixture_score(where, std, sigma))

@@ -10,7 +10,7 @@ from aecourse.corpus import synthetic_corpus
 from aecourse.course.checks import run_checks
 from aecourse.data import load_digits
 from aecourse.retrieval import mean_average_precision, precision_at_k
-from aecourse.semantic_hashing import Recipe, hash_bits, train_hashing_autoencoder
+from aecourse.semantic_hashing import Recipe, encode_bits, train_hashing_autoencoder
 
 # ------------------------------------------------------------------------------------------ lesson claims
 
@@ -34,11 +34,11 @@ def test_hashing_ae_beats_itq_and_lsh(digits, n_bits, hashing_ae):
     ae, itq, lsh = [], [], []
     for seed in SEEDS:
         model, _ = hashing_ae(n_bits, seed)    # trained once per run, shared with test_semantic_hashing (conftest.py)
-        ae.append(scores(hash_bits(model, digits.x_test), hash_bits(model, digits.x_train), digits.y_test,
+        ae.append(scores(encode_bits(model, digits.x_test), encode_bits(model, digits.x_train), digits.y_test,
                          digits.y_train))
         for method, found in ((ITQ(n_bits, seed=seed), itq), (LSH(n_bits, seed=seed), lsh)):
             method.fit(digits.x_train)
-            found.append(scores(method.transform(digits.x_test), method.transform(digits.x_train), digits.y_test,
+            found.append(scores(method.encode(digits.x_test), method.encode(digits.x_train), digits.y_test,
                                 digits.y_train))
     ae, itq, lsh = (np.mean(found, axis=0) for found in (ae, itq, lsh))   # (P@100, mAP), each a mean over seeds
     assert ae[0] > itq[0] and ae[1] > itq[1], ("mean over seeds", "AE", ae, "ITQ", itq)
@@ -49,9 +49,9 @@ def test_hashing_ae_beats_lsh_on_documents():
     corpus = synthetic_corpus()
     recipe = Recipe(neighbours=1, decoder_hidden=(256,))      # the digits' recipe collapses on sparse counts
     model, _ = train_hashing_autoencoder(corpus.x_train, 16, seed=0, epochs=100, recipe=recipe)
-    ae = scores(hash_bits(model, corpus.x_test), hash_bits(model, corpus.x_train), corpus.y_test, corpus.y_train)
+    ae = scores(encode_bits(model, corpus.x_test), encode_bits(model, corpus.x_train), corpus.y_test, corpus.y_train)
     lsh = LSH(16, seed=0).fit(corpus.x_train)
-    base = scores(lsh.transform(corpus.x_test), lsh.transform(corpus.x_train), corpus.y_test, corpus.y_train)
+    base = scores(lsh.encode(corpus.x_test), lsh.encode(corpus.x_train), corpus.y_test, corpus.y_train)
     assert ae[0] > base[0] and ae[1] > base[1]
 
 

@@ -61,3 +61,22 @@ def test_linear_autoencoder_is_affine_and_exposes_the_decoder_weight():
     assert torch.allclose(mid, 0.5 * model(x) + 0.5 * model(y), atol=1e-6)
     with pytest.raises(ValueError, match="n_code: expected an integer >= 1"):
         LinearAutoencoder(6, 0)
+
+
+@pytest.mark.parametrize("args, kwargs, error, message", [
+    ((64, 128, 8), {}, TypeError, r"hidden: expected a list of hidden layer sizes .* got int 128: write "
+                                  r"make_autoencoder\(64, \[128\], 8\)"),
+    ((64, [128], 8), {"code_activation": "bogus"}, ValueError, r"^code_activation: expected one of"),
+    ((64, [128], 8), {"output_activation": "bogus"}, ValueError, r"^output_activation: expected one of"),
+    ((64, [128], 0), {}, ValueError, r"^n_code \(the code size\): expected an integer >= 1, got 0"),
+    ((64, [0], 8), {}, ValueError, r"^hidden\[0\]: expected an integer >= 1, got 0"),
+])
+def test_make_autoencoder_names_the_argument_that_is_wrong(args, kwargs, error, message):
+    with pytest.raises(error, match=message):
+        make_autoencoder(*args, **kwargs)
+
+
+def test_linear_autoencoder_has_two_independent_biases():
+    model = LinearAutoencoder(5, 2)
+    assert model.encoder.bias.shape == (2,) and model.decoder.bias.shape == (5,)     # h = W1 x + b1, r = W2 h + b2
+    assert LinearAutoencoder(5, 2, bias=False).encoder.bias is None

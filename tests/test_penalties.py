@@ -1,4 +1,6 @@
 """aecourse.penalties: values, gradients (gradcheck in float64), the closed form vs autograd, validation."""
+import dataclasses
+
 import numpy as np
 import pytest
 import torch
@@ -21,7 +23,8 @@ from aecourse.penalties import (
     saturation_fraction,
     tied_sigmoid_autoencoder,
 )
-from aecourse.training import fit
+from aecourse.semantic_hashing import BitBalance
+from aecourse.training import Penalty, fit
 
 
 @pytest.fixture
@@ -55,6 +58,28 @@ def test_penalty_objects_match_functions(codes):
     assert torch.isclose(L1Activity(0.2)(None, None, codes), l1_activity(codes, 0.2))
     assert torch.isclose(KLSparsity(0.1, 2.0)(None, None, codes), kl_sparsity(codes, 0.1, 2.0))
     assert "rho=0.1" in repr(KLSparsity(0.1, 2.0)) and "lam=0.2" in repr(L1Activity(0.2))
+
+
+def test_one_contract_for_every_penalty():
+    """Every penalty is a frozen `Penalty` dataclass: settings checked once, codes checked on fit's first batch."""
+    for penalty in (L1Activity(0.1), KLSparsity(0.05, 3.0), Contractive(0.1), BitBalance(0.3)):
+        assert isinstance(penalty, Penalty) and dataclasses.is_dataclass(penalty)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            penalty.lam = 1.0
+    assert repr(Contractive(0.1)) == "Contractive(lam=0.1, method='sigmoid')"
+    assert not L1Activity(0.1).needs_input_grad and Contractive(0.1, "autograd").needs_input_grad
+
+
+def test_penalty_objects_check_once_in_fit_and_the_functions_every_call():
+    torch.manual_seed(0)
+    relu = make_autoencoder(8, [], 4, code_activation="relu")
+    x = torch.rand(64, 8)
+    h = 3 * torch.rand(64, 4)                                            # outside [0, 1]
+    assert torch.isfinite(KLSparsity(0.05, 3.0)(relu, x, h))             # the object alone: no check per batch
+    with pytest.raises(ValueError, match=r"activations in \[0, 1\]"):
+        kl_sparsity(h, 0.05, 3.0)                                        # the functional form checks
+    with pytest.raises(ValueError, match=r"activations in \[0, 1\]"):
+        fit(relu, 3 * x.numpy(), epochs=1, progress=False, penalty=KLSparsity(0.05, 3.0))   # fit: first batch
 
 
 def _sigmoid_encoder(seed=0, d=10, k=6):

@@ -68,7 +68,7 @@ def test_error_curve_one_line_per_method():
     (lambda: image_grid(np.zeros((3, 64), np.float32), titles=["a"]), ValueError, "expected 3 labels"),
     (lambda: image_grid(np.zeros((3, 64), np.float32), n_cols=0), ValueError, "integer >= 1"),
     (lambda: scatter_2d(np.zeros((5, 3))), ValueError, "expected 2 features"),
-    (lambda: scatter_2d(np.zeros((5, 2)), np.zeros(4)), ValueError, "one label per code"),
+    (lambda: scatter_2d(np.zeros((5, 2)), np.zeros(4)), ValueError, "one label per item, shape (5,)"),
     (lambda: error_curve([], {"a": []}), ValueError, "non-empty"),
     (lambda: error_curve([2, 4], [0.1, 0.2]), TypeError, "dict"),
     (lambda: error_curve([2, 4], {"AE": [0.1]}), ValueError, "expected 2 values"),

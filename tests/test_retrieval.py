@@ -107,4 +107,6 @@ def test_bad_input():
     with pytest.raises(ValueError, match="features"):
         float_knn_precision_at_k(np.zeros((1, 2), np.float32), np.zeros((4, 3), np.float32), Q_LABELS, DB_LABELS)
     with pytest.raises(TypeError, match="labels"):
-        precision_at_k(Q, DB, [1], DB_LABELS, k=1)
+        precision_at_k(Q, DB, None, DB_LABELS, k=1)
+    # a list of labels is read as an array
+    assert precision_at_k(Q, DB, list(Q_LABELS), DB_LABELS, k=1) == precision_at_k(Q, DB, Q_LABELS, DB_LABELS, k=1)

@@ -3,17 +3,18 @@ import numpy as np
 import pytest
 import torch
 
+from aecourse.callbacks import CodeRecorder
 from aecourse.data import load_digits
-from aecourse.noisy_codes import CodeRecorder, ConstantNoise, NoisySigmoid
+from aecourse.noisy_codes import ConstantNoise, NoisySigmoid
 from aecourse.semantic_hashing import (
     BitBalance,
     ItemIndex,
     NeighbourSwap,
     Recipe,
     bit_balance,
-    hash_bits,
+    encode_bits,
     make_hashing_autoencoder,
-    nearest_neighbours,
+    neighbour_table,
     rounding_cost,
     train_hashing_autoencoder,
 )
@@ -47,7 +48,7 @@ def test_item_index_finds_training_rows(digits):
 def test_neighbour_swap_draws_among_the_k_nearest(digits):
     x = digits.x_train[:300]
     swap = NeighbourSwap(x, k=5)
-    neighbours = nearest_neighbours(x, 5)
+    neighbours = neighbour_table(x, 5)
     assert (neighbours[:, 0] == np.arange(300)).mean() > 0.95          # an item is its own nearest (bar duplicates)
     batch = torch.as_tensor(x[:50])
     out = swap(batch, torch.Generator().manual_seed(0))
@@ -114,7 +115,7 @@ def test_rounding_costs_little_with_noise_and_much_without(trained, digits):
     assert hard < 1.1 * soft and hard_plain > 1.5 * soft_plain
 
 
-def test_hash_bits_are_addresses(trained, digits):
-    bits = hash_bits(trained["noise"][0], digits.x_test)
+def test_encode_bits_are_addresses(trained, digits):
+    bits = encode_bits(trained["noise"][0], digits.x_test)
     assert bits.dtype == np.uint8 and bits.shape == (300, 16) and set(np.unique(bits)) == {0, 1}
     assert len(np.unique(bits, axis=0)) > 20      # many addresses in use, not one collapsed code

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -114,3 +116,34 @@ def test_validation_data_must_match_the_training_width(digits):
 def test_a_model_without_encode_and_decode_is_refused(digits):
     with pytest.raises(TypeError, match="expected an autoencoder with encode"):
         fit(torch.nn.Linear(64, 64), digits.x_train[:10], progress=False)
+
+
+# ------------------------------------------------------------------ what a new user gets wrong (issue 12, section 5)
+
+def test_a_penalty_with_the_wrong_signature_is_told_the_right_one(digits):
+    with pytest.raises(TypeError, match=r"penalty: fit calls it as penalty\(model, x_in, h\)"):
+        fit(small_model(), digits.x_train[:10], progress=False, penalty=lambda h: h.abs().mean())
+    with pytest.raises(TypeError, match=r"corrupt: fit calls it as corrupt\(x, generator\)"):
+        fit(small_model(), digits.x_train[:10], progress=False, corrupt=lambda x: x)
+
+
+def test_a_penalty_returning_a_float_must_return_a_scalar_tensor(digits):
+    with pytest.raises(TypeError, match=r"must return a scalar torch tensor.*returned a float.*no \.item\(\)"):
+        fit(small_model(), digits.x_train[:10], progress=False, penalty=lambda m, x_in, h: float(h.abs().mean()))
+    with pytest.raises(TypeError, match=r"returned a tensor of shape \(10,\).*\.sum\(\) or \.mean\(\)"):
+        fit(small_model(), digits.x_train[:10], progress=False, penalty=lambda m, x_in, h: h.abs().sum(dim=1))
+
+
+def test_a_dataset_is_answered_with_its_arrays(digits):
+    with pytest.raises(TypeError, match=r"got a Dataset: pass its images, e.g. digits.x_train"):
+        fit(small_model(), digits, progress=False)
+
+
+def test_raw_pixel_values_are_warned_about(digits):
+    with pytest.warns(UserWarning, match=r"whole numbers in \[0, 16\].*divide by 255 \(MNIST\) or 16"):
+        fit(small_model(), digits.x_train[:100] * 16, epochs=1, progress=False)
+    with pytest.warns(UserWarning, match=r"\[0, 255\]"):
+        fit(small_model(), np.round(digits.x_train[:10] * 255), epochs=1, progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                                   # data in [0, 1]: no warning
+        fit(small_model(), digits.x_train[:10], epochs=1, progress=False)

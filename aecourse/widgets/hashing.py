@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..noisy_codes import CodeRecorder, CodeSnapshot, noise_schedule
+from ..callbacks import CodeRecorder, CodeSnapshot
+from ..noisy_codes import noise_schedule
 from ..validation import check_data, check_positive_int
 
 BIT_CHOICES = (4, 8, 16, 32)
