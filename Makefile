@@ -13,7 +13,8 @@ DEV_STAMP := $(VENV)/.aecourse-dev-installed
 # one JupyterLab's environment has: it gets an environment of its own, and runs the notebooks in the course's kernel.
 BOOK_VENV ?= .venv-book
 BOOK_STAMP := $(BOOK_VENV)/.jupyter-book-installed
-BOOK := JUPYTER_PATH=$(abspath $(BOOK_VENV))/share/jupyter AECOURSE_DEVICE=cpu TQDM_DISABLE=1 $(BOOK_VENV)/bin/jupyter-book
+BOOK := JUPYTER_PATH=$(abspath $(BOOK_VENV))/share/jupyter AECOURSE_DEVICE=cpu TQDM_DISABLE=1 \
+	$(BOOK_VENV)/bin/jupyter-book
 # JupyterLab refuses to run as root (containers, CI) unless told it may.
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root)
 # What `make lab` runs (tests/browser/test_lab.py runs this very line): JupyterLab serving the repository root, so
