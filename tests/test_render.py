@@ -68,7 +68,10 @@ def site(tmp_path_factory):
     built = subprocess.run([executable, "build", str(ROOT), "--config", str(base / "_config.yml"), "--toc",
                             str(ROOT / "book" / "_toc.yml"), "--path-output", str(base)],
                            capture_output=True, text=True, timeout=600)
-    assert built.returncode == 0, built.stdout[-3000:] + built.stderr[-3000:]
+    log = built.stdout + built.stderr
+    assert built.returncode == 0, log[-6000:]
+    assert "isn't included in any toctree" not in log, "the build read files outside the table of contents (e.g. " \
+        f"in .venv): extend exclude_patterns in book/_config.yml\n{log[-3000:]}"
     return base / "_build" / "html"
 
 
