@@ -55,6 +55,23 @@ def test_hashing_ae_beats_lsh_on_documents():
     assert ae[0] > base[0] and ae[1] > base[1]
 
 
+def test_on_the_docstrings_the_hashing_ae_beats_lsh_at_32_bits_not_itq_at_16():
+    from aecourse.corpus import docstring_corpus
+    corpus = docstring_corpus()
+    recipe = Recipe(neighbours=1, decoder_hidden=(256,))
+    result = {}
+    for n_bits in (16, 32):
+        model, _ = train_hashing_autoencoder(corpus.x_train, n_bits, seed=0, epochs=100, recipe=recipe)
+        result["ae", n_bits] = scores(encode_bits(model, corpus.x_test), encode_bits(model, corpus.x_train),
+                                      corpus.y_test, corpus.y_train)
+        for name, method in (("lsh", LSH(n_bits, seed=0)), ("itq", ITQ(n_bits, seed=0))):
+            method.fit(corpus.x_train)
+            result[name, n_bits] = scores(method.encode(corpus.x_test), method.encode(corpus.x_train),
+                                          corpus.y_test, corpus.y_train)
+    assert all(a > b for a, b in zip(result["ae", 32], result["lsh", 32]))
+    assert not all(a > b for a, b in zip(result["ae", 16], result["itq", 16]))
+
+
 # ------------------------------------------------------------------------------------------ exercise checkers
 
 def linear_noise(epoch, epochs, final, end):
