@@ -4,7 +4,10 @@
   hand-written topic word lists. Each document has one topic; its words come from that topic's list, from a
   vocabulary shared by all topics and, sometimes, from another topic's list, with Zipf-like word frequencies.
   It has the shape of a real collection (sparse counts, a long tail, overlapping topics) and a known answer.
-- `load_20newsgroups()`: the real thing, optional: scikit-learn's 20 Newsgroups fetcher (cached; the first call
+- `docstring_corpus()`: real, human-written text that ships with the course's own dependencies, no download: the
+  docstrings of the public functions and classes of installed scientific packages (scipy, scikit-learn, numpy,
+  torch), labelled by the group of subpackages they come from (statistics, linear algebra, neural networks, ...).
+- `load_20newsgroups()`: the classic, optional: scikit-learn's 20 Newsgroups fetcher (cached; the first call
   needs the network), the text-hashing literature's protocol: test posts query training posts, relevant = same
   newsgroup.
 - `count_features(counts)`: counts -> log(1 + count) scaled to [0, 1] per collection, the autoencoder's input.
@@ -105,8 +108,8 @@ def count_features(counts, scale: float | None = None) -> np.ndarray:
 
 def synthetic_corpus(n_train: int = 1600, n_test: int = 400, *, doc_length: int = 50, topic_share: float = 0.2,
                      stray_share: float = 0.08, seed: int = 0) -> Corpus:
-    """Generate a labelled topical corpus (NOT real text; see the module docstring). Same seed, same corpus
-    (lesson 06b).
+    """Generate a labelled topical corpus (NOT real text; see the module docstring). Same seed, same corpus: a
+    collection with a known answer, for experiments beside lesson 06b's real documents.
 
     Each document: topic t uniform over `TOPICS`; length ~ Poisson(`doc_length`); each word from topic t's
     list with probability `topic_share`, from one other topic's list (drawn per document) with `stray_share`,
@@ -186,3 +189,113 @@ def load_20newsgroups(n_words: int = 2000, *, download_if_missing: bool = False,
                   np.asarray(test.target[:max_docs], dtype=np.int64), tuple(vectorizer.get_feature_names_out()),
                   tuple(train.target_names), "20 Newsgroups")
 
+
+
+# ------------------------------------------------------------------------------------- docstrings of installed code
+
+DOCSTRING_TOPICS: dict[str, tuple[str, ...]] = {
+    "special functions": ("scipy.special",),
+    "statistics": ("scipy.stats",),
+    "signal processing": ("scipy.signal", "scipy.fft", "numpy.fft", "torch.fft"),
+    "linear algebra": ("scipy.linalg", "numpy.linalg", "torch.linalg"),
+    "machine learning": ("sklearn.metrics", "sklearn.linear_model", "sklearn.preprocessing", "sklearn.cluster",
+                         "sklearn.decomposition", "sklearn.ensemble", "sklearn.feature_selection",
+                         "sklearn.model_selection", "sklearn.neighbors"),
+    "masked arrays": ("numpy.ma",),
+    "neural networks": ("torch.nn", "torch.nn.functional"),
+}
+
+
+def _docstrings(module_name: str, min_words: int) -> dict[str, str]:
+    """{qualified name: docstring} of the public callables of one module with at least `min_words` words."""
+    import importlib
+    import inspect
+    import warnings
+
+    module = importlib.import_module(module_name)
+    found = {}
+    for name in sorted(dir(module)):
+        if name.startswith("_"):
+            continue
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                obj = getattr(module, name)
+            except Exception:  # some names raise on access (deprecated or experimental ones)
+                continue
+        if inspect.ismodule(obj) or not callable(obj):
+            continue
+        doc = inspect.getdoc(obj) or ""
+        if len(doc.split()) >= min_words:
+            found[f"{module_name}.{name}"] = doc
+    return found
+
+
+def docstring_corpus(topics: dict[str, tuple[str, ...]] | None = None, *, per_topic: int = 150,
+                     min_words: int = 40, n_words: int = 1000, test_share: float = 0.2, seed: int = 0) -> Corpus:
+    """Real documents without a download: docstrings of installed scientific packages, one topic per group of
+    subpackages (`DOCSTRING_TOPICS` by default), as counts of the `n_words` most frequent words of the training
+    documents (letters only, English stop words dropped), the 2009 semantic-hashing paper's input
+    (lesson 06b).
+
+    A docstring that appears under two topics (a function re-exported elsewhere) is dropped, one under two names
+    of a topic is kept once; every topic keeps
+    the same number of documents, `per_topic` or fewer if one topic has fewer (drawn with `seed`); a stratified
+    `test_share` of them are the queries. The same package versions give the same corpus; other versions give
+    other texts, so compare methods on it rather than quoting its figures.
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.model_selection import train_test_split
+
+    topics = DOCSTRING_TOPICS if topics is None else topics
+    if not isinstance(topics, dict) or len(topics) < 2 or not all(
+            isinstance(v, tuple) and v and all(isinstance(m, str) for m in v) for v in topics.values()):
+        raise ValueError("topics: expected a dict of at least two {topic name: (module name, ...)}, e.g. "
+                         f"{{'statistics': ('scipy.stats',), 'linear algebra': ('scipy.linalg',)}}, got "
+                         f"{topics!r}"[:300])
+    per_topic = check_positive_int(per_topic, "per_topic", minimum=2)
+    min_words = check_positive_int(min_words, "min_words")
+    n_words = check_positive_int(n_words, "n_words")
+    test_share = check_number(test_share, "test_share", low=0.0, high=1.0, low_open=True, high_open=True)
+    rng = np.random.default_rng(check_positive_int(seed, "seed", minimum=0))
+
+    per = {}
+    for topic, modules in topics.items():
+        docs = {}
+        for module_name in modules:
+            try:
+                docs.update(_docstrings(module_name, min_words))
+            except ImportError as err:
+                raise ImportError(f"topics: {topic!r} needs {module_name}, which is not installed ({err}); "
+                                  "install it or leave that topic out") from err
+        per[topic] = docs
+    seen: dict[str, int] = {}
+    for docs in per.values():
+        for text in set(docs.values()):
+            seen[text] = seen.get(text, 0) + 1
+    unique = {}
+    for topic, docs in per.items():   # one name per text (aliases share a docstring), none shared across topics
+        first = {}
+        for name in sorted(docs):
+            first.setdefault(docs[name], name)
+        unique[topic] = {name: text for text, name in first.items() if seen[text] == 1}
+    per = unique
+    size = min(per_topic, *(len(d) for d in per.values()))
+    if size < 10:
+        small = min(per, key=lambda t: len(per[t]))
+        raise ValueError(f"topics: {small!r} has only {len(per[small])} docstrings of {min_words}+ words; "
+                         "merge it with another topic or lower min_words")
+    texts, labels = [], []
+    for label, docs in enumerate(per.values()):
+        names = sorted(docs)
+        for i in np.sort(rng.choice(len(names), size=size, replace=False)):
+            texts.append(docs[names[i]])
+            labels.append(label)
+    labels = np.array(labels, dtype=np.int64)
+    t_train, t_test, y_train, y_test = train_test_split(texts, labels, test_size=test_share, stratify=labels,
+                                                        random_state=seed)
+    vectorizer = CountVectorizer(max_features=n_words, stop_words="english", token_pattern=r"(?u)\b[a-zA-Z]{2,}\b")
+    counts_train = vectorizer.fit_transform(t_train).toarray().astype(np.int32)
+    counts_test = vectorizer.transform(t_test).toarray().astype(np.int32)
+    return Corpus(counts_train, y_train, counts_test, y_test, tuple(vectorizer.get_feature_names_out()),
+                  tuple(per), "docstrings of the installed scientific packages", tuple(t_train), tuple(t_test))

@@ -175,7 +175,7 @@ def load_mnist(kind: str = "mnist", *, cache_dir: str | os.PathLike | None = Non
 # ---------------------------------------------------------------------------------------------- 2-D toy sets
 
 def toy_2d(kind: str = "moons", n: int = 500, noise: float = 0.05, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """A 2-D point set for pictures: "circle", "moons" or "mixture" (4 gaussians on a square).
+    """A 2-D point set for pictures: "circle", "moons" or "mixture" (4 gaussians on a square) (lesson 07).
 
     Returns (points float32 (n, 2), labels int64 (n,)).
     """

@@ -85,3 +85,54 @@ def test_20newsgroups_turns_posts_into_counts(monkeypatch):
     assert calls == [False, False] and c.name == "20 Newsgroups" and c.topics == ("sci.space", "rec.hockey")
     assert c.counts_train.shape == (3, 5) and c.counts_test.shape == (2, 5)
     assert c.counts_train[2, c.vocabulary.index("orbit")] == 2 and "the" not in c.vocabulary
+
+
+# ------------------------------------------------------------------------------------- docstrings (real documents)
+
+@pytest.fixture(scope="module")
+def docs():
+    from aecourse.corpus import docstring_corpus
+    return docstring_corpus(per_topic=60, n_words=500)
+
+
+def test_docstring_corpus_is_real_balanced_and_deterministic(docs):
+    from aecourse.corpus import DOCSTRING_TOPICS, docstring_corpus
+    assert docs.topics == tuple(DOCSTRING_TOPICS) and "docstrings" in docs.name
+    labels = np.concatenate([docs.y_train, docs.y_test])
+    assert np.bincount(labels).tolist() == [60] * len(DOCSTRING_TOPICS)
+    assert np.bincount(docs.y_test).min() == np.bincount(docs.y_test).max() == 12
+    assert all(len(t.split()) >= 40 for t in docs.texts_train + docs.texts_test)
+    assert len(set(docs.texts_train + docs.texts_test)) == len(labels)      # no docstring twice
+    assert docs.counts_train.shape == (len(docs.y_train), 500) and docs.counts_train.dtype == np.int32
+    assert all(w.isalpha() for w in docs.vocabulary) and "the" not in docs.vocabulary
+    again = docstring_corpus(per_topic=60, n_words=500)
+    assert np.array_equal(docs.counts_train, again.counts_train) and docs.texts_test == again.texts_test
+    other = docstring_corpus(per_topic=60, n_words=500, seed=1)
+    assert not np.array_equal(docs.counts_train, other.counts_train)
+
+
+def test_docstring_counts_come_from_the_texts(docs):
+    from sklearn.feature_extraction.text import CountVectorizer
+    vectorizer = CountVectorizer(vocabulary=docs.vocabulary, token_pattern=r"(?u)\b[a-zA-Z]{2,}\b")
+    assert np.array_equal(vectorizer.transform(docs.texts_test).toarray(), docs.counts_test)
+
+
+def test_docstring_topics_are_what_they_say():
+    from aecourse.corpus import docstring_corpus
+    small = docstring_corpus({"statistics": ("scipy.stats",), "linear algebra": ("scipy.linalg",)}, per_topic=20,
+                             n_words=300)
+    stats = [t for t, y in zip(small.texts_train, small.y_train) if y == 0]
+    assert sum("distribution" in t or "statistic" in t or "sample" in t for t in stats) > len(stats) / 2
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"topics": {"only": ("scipy.stats",)}}, ValueError, "at least two"),
+    ({"topics": {"a": ("scipy.stats",), "b": ("no_such_package_xyz",)}}, ImportError, "not installed"),
+    ({"per_topic": 1}, ValueError, "per_topic"),
+    ({"test_share": 1.5}, ValueError, "test_share"),
+    ({"topics": {"a": ("scipy.stats",), "b": ("scipy.constants",)}, "min_words": 5000}, ValueError, "min_words"),
+])
+def test_docstring_corpus_bad_input(kwargs, error, message):
+    from aecourse.corpus import docstring_corpus
+    with pytest.raises(error, match=message):
+        docstring_corpus(**kwargs)

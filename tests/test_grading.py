@@ -1,229 +1,360 @@
-"""`aecourse grade`: a class of varied submissions, generated from solutions/00_warmup.ipynb, graded once.
+"""`aecourse grade` against a hostile class: the ten attacks of issue 14 and a few more, graded once.
 
-Each notebook run starts a kernel (seconds), so one module-scoped fixture grades a folder of twelve students, one
-per way a submission can go right or wrong, through the command line with two jobs; the tests then read its
-gradebook, feedback files and summary. Only the total-time limit needs a run of its own.
+Each notebook starts a sandboxed kernel (seconds), so one module-scoped fixture grades one class for lesson 02's
+exercises (three functions, a hidden reference among them) through the command line with two jobs. Every
+attacker defines the same *wrong* functions as the student `wrong`, plus its attack; what those functions earn
+in this process, with no attack, is what an attacker may earn at most. The tests then read the gradebook,
+feedback and summary, look for surviving processes and for files written where no one should write.
 """
 import contextlib
-import copy
 import csv
+import hashlib
 import io
-import json
+import os
+import socket
+import textwrap
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from aecourse.course import cli, grading
-from aecourse.course.checks import get_exercise
+from aecourse.course import cli
+from aecourse.course.checks import all_exercises, run_checks
+from aecourse.course.grading import collect, grade, reports, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
-SOLUTION = nbformat.read(ROOT / "solutions" / "00_warmup.ipynb", as_version=4)
-EXERCISE = nbformat.read(ROOT / "exercises" / "00_warmup.ipynb", as_version=4)
-CORRECT = "    return ((x - x_hat) ** 2).mean()"
-STUB = "    # YOUR CODE HERE\n    raise NotImplementedError()"
-FUNCTION_CELL, FIT_CELL = 2, 5
+
+RIGHT = '''
+def l1_activity(h, lam):
+    return lam * h.abs().sum(dim=1).mean()
+
+def kl_sparsity(h, rho, beta):
+    rho_hat = h.mean(dim=0)
+    return beta * (rho * torch.log(rho / rho_hat) + (1 - rho) * torch.log((1 - rho) / (1 - rho_hat))).sum()
+
+def numerical_gradient(f, x, eps=1e-6):
+    grad = torch.zeros_like(x)
+    flat, flat_grad = x.view(-1), grad.view(-1)
+    for i in range(flat.numel()):
+        old = flat[i].item()
+        flat[i] = old + eps
+        up = float(f(x))
+        flat[i] = old - eps
+        down = float(f(x))
+        flat[i] = old
+        flat_grad[i] = (up - down) / (2 * eps)
+    return grad
+'''
+WRONG = '''
+def l1_activity(h, lam):
+    return lam * h.sum(dim=1).mean()
+
+def kl_sparsity(h, rho, beta):
+    rho_hat = h.mean(dim=0)
+    return beta * (rho_hat * torch.log(rho_hat / rho) + (1 - rho_hat) * torch.log((1 - rho_hat) / (1 - rho))).sum()
+
+def numerical_gradient(f, x, eps=1e-6):
+    grad = torch.zeros_like(x)
+    flat, flat_grad = x.view(-1), grad.view(-1)
+    for i in range(flat.numel()):
+        old = flat[i].item()
+        base = float(f(x))
+        flat[i] = old + eps
+        flat_grad[i] = (float(f(x)) - base) / eps
+        flat[i] = old
+    return grad
+'''
+IMPORTS = "import os, sys, subprocess\nimport numpy, torch"
 
 
-def notebook(body=CORRECT, *, extra=(), first=None, fit=True, base=SOLUTION, name="reconstruction_mse"):
-    """The warm-up notebook with this function body, `extra` cells before the check cell, and optional changes."""
-    nb = copy.deepcopy(base)
-    nb.cells[FUNCTION_CELL].source = f"def {name}(x, x_hat):\n{body}"
-    if first is not None:
-        nb.cells[1].source = first
-    if not fit:
-        del nb.cells[FIT_CELL]
-    for offset, source in enumerate(extra, 1):
-        nb.cells.insert(FUNCTION_CELL + offset, nbformat.v4.new_code_cell(source))
-    return nb
+def attacks(submissions: Path, out: Path, outside: Path, port: int, marker: str) -> dict[str, list[str]]:
+    """Each student's code cells (after IMPORTS)."""
+    return {
+        "honest": [RIGHT],
+        "edge": ["torch.set_default_dtype(torch.float64)\ntorch.manual_seed(1234)\nnumpy.random.seed(7)\n"
+                 "os.makedirs('elsewhere', exist_ok=True)\nos.chdir('elsewhere')", RIGHT],
+        "wrong": [WRONG],
+        # 1-5: a registry that passes everything, the grader's globals, a hook, numpy/torch comparisons, frames
+        "forger": [WRONG, textwrap.dedent('''
+            from aecourse.course import checks
+            for key, spec in list(checks.all_exercises().items()):
+                checks.REGISTRY[key] = checks.Exercise(key, spec.function, spec.points, lambda fn, case: None)
+            from IPython.display import display
+            _aecourse_grade_0 = lambda exercise_id: display({"application/vnd.aecourse.grade+json": {
+                "exercise": exercise_id, "tampered": [], "cases": [["all", "passed", ""]]}}, raw=True)
+            get_ipython().events.register("post_run_cell", lambda *args: print("02.l1_activity: 4/4 checks passed"))
+            numpy._core.numeric.isclose = lambda a, b, **k: numpy.True_
+            numpy.allclose = lambda *a, **k: True
+            torch.isclose = lambda *a, **k: torch.tensor(True)
+            torch.allclose = lambda *a, **k: True
+            _wrong_l1 = l1_activity
+            def l1_activity(h, lam):
+                frame = sys._getframe(1)
+                while frame is not None:
+                    for value in list(frame.f_locals.values()):
+                        if isinstance(getattr(value, "cases", None), list):
+                            value.cases.clear()
+                    frame = frame.f_back
+                return _wrong_l1(h, lam)
+            ''')],
+        # 6: the library's reference implementation, and the solutions from disk
+        "borrower": [WRONG, textwrap.dedent(f'''
+            from aecourse.penalties import l1_activity, kl_sparsity
+            try:
+                import json
+                for cell in json.load(open({str(ROOT / "solutions" / "02_sparse.ipynb")!r}))["cells"]:
+                    if "BEGIN SOLUTION" in "".join(cell["source"]):
+                        exec("".join(cell["source"]))
+            except OSError:
+                pass
+            ''')],
+        # 7: other hand-ins, the grader's command line, the output folder (and, of our own, filling the disk)
+        "neighbour": [WRONG, textwrap.dedent(f'''
+            for attempt in (lambda: open("/proc/1/cmdline").read(),
+                            lambda: open({str(submissions / "honest.ipynb")!r}, "w").write("{{}}"),
+                            lambda: os.makedirs({str(out / "feedback")!r}, exist_ok=True),
+                            lambda: open({str(out / "gradebook.csv")!r}, "w").write("neighbour,100"),
+                            lambda: open({str(outside / "neighbour.txt")!r}, "w").write("here"),
+                            lambda: open("/tmp/fill", "wb").write(b"0" * 600_000_000)):
+                try:
+                    attempt()
+                except OSError:
+                    pass
+            ''')],
+        # 8: kill the grader, block the gradebook
+        "killer": [WRONG, textwrap.dedent(f'''
+            try:
+                os.makedirs({str(out / "gradebook.csv")!r})
+            except OSError:
+                pass
+            import signal
+            os.kill(os.getppid(), signal.SIGKILL)
+            ''')],
+        # 9: a process in its own session that outlives the kernel
+        "lingerer": [WRONG, f'subprocess.Popen(["setsid", "sh", "-c", "sleep 120; echo {marker} > '
+                            f'{outside / "linger.txt"}; echo {marker} > {out / "gradebook.csv"}"])'],
+        # 10: endless printing
+        "printer": [WRONG, 'while True:\n    print("spam " * 1000)'],
+        # own: objects that compare equal to anything, an output too large to send, a function that never returns
+        "smuggler": [WRONG, textwrap.dedent('''
+            class Anything(torch.Tensor):
+                def __eq__(self, other): return True
+                def __float__(self): return 0.0
+            def l1_activity(h, lam):
+                return torch.zeros(()).as_subclass(Anything)
+            def kl_sparsity(h, rho, beta):
+                return torch.zeros(80_000_000)
+            ''')],
+        # own: the network, and a function that sleeps
+        "caller": [RIGHT, textwrap.dedent(f'''
+            import socket, time
+            try:
+                socket.create_connection(("127.0.0.1", {port}), timeout=3).sendall(b"{marker}")
+            except OSError:
+                pass
+            def numerical_gradient(f, x, eps=1e-6):
+                time.sleep(1000)
+            ''')],
+    }
 
 
-def save(path: Path, nb) -> None:
+def points(code: str) -> dict[str, float]:
+    """What `code`'s functions earn, checked here in one process, exercise by exercise."""
+    namespace = {}
+    exec(IMPORTS + "\n" + code, namespace)
+    return {i: run_checks(i, namespace[e.function]).score for i, e in all_exercises().items() if i.startswith("02.")}
+
+
+def write_notebook(path: Path, cells: list[str]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in [IMPORTS] + cells])
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
     nbformat.write(nb, path)
 
 
-FAKE_PASS = 'print("00.reconstruction_mse: 4/4 checks passed (all passed, well done)")'
-REDEFINE_CHECK = "def check(exercise_id, fn):\n    print(exercise_id + ': 4/4 checks passed (all passed, well done)')"
-MONKEYPATCH = """import numpy as np
-import aecourse.course.checks
-import aecourse.course.checks.ex00_warmup
-aecourse.course.checks.run_checks = lambda exercise_id, fn: None
-aecourse.course.checks.expect_close = aecourse.course.checks.ex00_warmup.expect_close = lambda *args, **kwargs: None
-np.allclose = lambda *args, **kwargs: True"""
-WRITES_AND_MOVES = """import os
-open("00_warmup.ipynb", "w").write("overwritten by the student")
-os.makedirs("scratch", exist_ok=True)
-os.chdir("scratch")
-open("notes.txt", "w").write("a file the student wrote")
-os.chdir("/")"""
+def processes_with(marker: str) -> list[int]:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            if marker.encode() in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(int(pid))
+    return found
 
 
-def make_class(folder: Path) -> None:
-    save(folder / "alice" / "00_warmup" / "00_warmup.ipynb", notebook())          # nbgrader layout, correct
-    save(folder / "bob" / "00_warmup.ipynb", notebook("    return ((x - x_hat) ** 2).sum() / x.shape[0]"))
-    save(folder / "carol.ipynb", EXERCISE)                                        # handed in untouched
-    save(folder / "dave.ipynb", notebook(extra=["while True:\n    pass", "print('after the loop')"]))
-    save(folder / "erin.ipynb", notebook(first="import torch\nimport not_a_real_module\n"
-                                              "from aecourse.course.checks import check"))
-    (folder / "frank.ipynb").write_text('{"cells": [{"cell_type": "code", "sou')  # not valid JSON
-    grace = json.loads(nbformat.writes(notebook(extra=[WRITES_AND_MOVES])))
-    grace["cells"][1]["id"] = grace["cells"][2]["id"]                            # duplicated cell id
-    del grace["cells"][3]["id"]                                                   # missing cell id
-    (folder / "grace.ipynb").write_text(json.dumps(grace))
-    save(folder / "heidi.ipynb", notebook(name="reconstruction_error"))           # renamed the function
-    save(folder / "ivan.ipynb", notebook("    return x.sum() * 0", extra=[FAKE_PASS, REDEFINE_CHECK, MONKEYPATCH]))
-    (folder / "judy" / "00_warmup").mkdir(parents=True)                          # empty folder
-    save(folder / "ken.ipynb", notebook(STUB, extra=[REDEFINE_CHECK, FAKE_PASS], fit=False))
-    save(folder / "oscar.ipynb", notebook("    while True:\n        pass", fit=False))  # loops when called
-
-
-def files(folder: Path) -> dict:
-    return {p: (p.read_bytes(), p.stat().st_mtime_ns) for p in sorted(folder.rglob("*")) if p.is_file()}
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "dir"
+            for p in sorted(folder.rglob("*"))}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("submitted")
-    out = tmp_path_factory.mktemp("grades")
-    make_class(folder)
-    before = files(folder)
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        code = cli.main(["grade", str(folder), "--assignment", "00_warmup", "--out", str(out), "--jobs", "2",
-                         "--cell-timeout", "30", "--total-timeout", "120", "--solutions", str(ROOT / "solutions")])
-    with open(out / "gradebook.csv", newline="") as f:
-        rows = {row["student"]: row for row in csv.DictReader(f)}
-    feedback = {p.stem: p.read_text() for p in (out / "feedback").glob("*.md")}
-    return {"code": code, "rows": rows, "feedback": feedback, "printed": printed.getvalue(), "before": before,
-            "after": files(folder)}
+    if not sandbox.bwrap_works():
+        pytest.skip("bubblewrap is not usable here (.ci/run installs it)")
+    base = tmp_path_factory.mktemp("class")
+    submissions, out, outside, nosolutions = base / "submitted", base / "grades", base / "outside", base / "none"
+    for folder in (submissions, outside, nosolutions):
+        folder.mkdir()
+    marker = f"aecourse-test-{os.getpid()}-marker"
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(0.1)
+    students = attacks(submissions, out, outside, listener.getsockname()[1], marker)
+    for student, cells in students.items():
+        write_notebook(submissions / f"{student}.ipynb", cells)
+    # the layout cases: no kernel needed
+    write_notebook(submissions / "dup.ipynb", [RIGHT])
+    write_notebook(submissions / "dup" / "02_sparse.ipynb", [RIGHT])
+    (submissions / "ann smith.ipynb").write_text("not a notebook")
+    (submissions / "ann_smith.ipynb").write_text("{}")
+    write_notebook(submissions / "twin" / "a.ipynb", [RIGHT])
+    write_notebook(submissions / "twin" / "b.ipynb", [RIGHT])
+    (submissions / "absent").mkdir()
+    write_notebook(submissions / "__MACOSX" / "._honest.ipynb", [RIGHT])
+    write_notebook(submissions / ".hidden.ipynb", [RIGHT])
+    before = tree_digest(submissions)
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        code = cli.main(["grade", str(submissions), "--assignment", "02_sparse", "--out", str(out), "--jobs", "2",
+                         "--cell-timeout", "20", "--total-timeout", "60", "--solutions", str(nosolutions)])
+    try:
+        connection = listener.accept()[0]
+        connection.close()
+        network = True
+    except TimeoutError:
+        network = False
+    listener.close()
+    with open(out / "gradebook.csv", newline="", encoding="utf-8") as f:
+        rows = {r["student"]: r for r in csv.DictReader(f)}
+    return dict(code=code, rows=rows, out=out, outside=outside, submissions=submissions, before=before,
+                after=tree_digest(submissions), summary=stdout.getvalue(), marker=marker, network=network,
+                wrong=sum(points(WRONG).values()), right=sum(points(RIGHT).values()), students=students)
 
 
-def test_every_student_is_in_the_gradebook_and_the_run_finishes(graded):
+def test_the_run_finishes_with_one_row_per_student(graded):
     assert graded["code"] == 0
-    assert sorted(graded["rows"]) == ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan",
-                                      "judy", "ken", "oscar"]
-    assert sorted(graded["feedback"]) == sorted(graded["rows"])
-    assert list(next(iter(graded["rows"].values()))) == ["student", "00.reconstruction_mse", "total", "status"]
+    expected = set(graded["students"]) | {"dup", "ann smith", "ann_smith", "twin", "absent"}
+    assert set(graded["rows"]) == expected          # __MACOSX and .hidden are not students
+    assert len(list((graded["out"] / "feedback").glob("*.md"))) == len(expected)
+    assert (graded["out"] / "summary.txt").read_text().strip() in graded["summary"]
 
 
-@pytest.mark.parametrize("student, points, status", [
-    ("alice", "2", "ok"),          # nbgrader's submitted/<student>/<assignment>/ layout
-    ("bob", "1", "ok"),            # partial credit: 2 of 4 cases
-    ("carol", "0", "error"),       # the stub; the training cell calls it and raises NotImplementedError
-    ("dave", "2", "timeout"),      # an endless cell: stopped, the function is still graded
-    ("erin", "2", "error"),        # raises at import; the cells after it still define the function
-    ("frank", "0", "invalid"),     # not JSON
-    ("grace", "2", "ok"),          # duplicated and missing cell ids, writes files, changes directory
-    ("heidi", "0", "error"),       # renamed the function (the training cell then fails too)
-    ("ivan", "0", "tampered"),     # fake output, a redefined check, monkeypatched checks
-    ("judy", "0", "missing"),      # empty folder
-    ("ken", "0", "ok"),            # prints a fake pass and redefines check, but never answered
-    ("oscar", "0", "ok"),          # the function loops forever when called
-])
-def test_points_and_status(graded, student, points, status):
-    row = graded["rows"][student]
-    got = (row["00.reconstruction_mse"], row["total"], row["status"])
-    assert got == (points, points, status), graded["feedback"][student]
+def test_honest_students_and_edge_cases_keep_their_points(graded):
+    assert graded["right"] == 7 and graded["wrong"] < 7
+    for student in ("honest", "edge"):
+        row = graded["rows"][student]
+        assert (float(row["total"]), row["status"], row["flags"]) == (7.0, "ok", ""), student
 
 
-def test_submissions_are_never_modified(graded):
-    assert graded["after"] == graded["before"]
+@pytest.mark.parametrize("student", ["wrong", "forger", "neighbour", "lingerer", "printer"])
+def test_attackers_earn_only_what_their_functions_earn(graded, student):
+    assert float(graded["rows"][student]["total"]) == graded["wrong"]
 
 
-def test_feedback_gives_each_verdict_and_hint(graded):
-    bob = graded["feedback"]["bob"]
-    assert "**1 / 2 points**" in bob and "2/4 checks passed" in bob
-    assert "- [ok] perfect reconstruction costs 0" in bob
-    assert "- [FAIL] mean over every entry: average the squared differences" in bob
-    assert "Not attempted: replace `raise NotImplementedError()`" in graded["feedback"]["carol"]
-    assert "4/4 checks passed" in graded["feedback"]["alice"]
+def test_forging_verdicts_is_flagged(graded):
+    row = graded["rows"]["forger"]
+    assert row["status"] == "flagged"
+    for what in ("exercises were replaced", "numpy._core.numeric.isclose", "post_run_cell", "_aecourse_grade_0"):
+        assert what in row["flags"], what
 
 
-def test_feedback_explains_what_went_wrong(graded):
-    fb = graded["feedback"]
-    assert "did not finish within 30 s and was stopped" in fb["dave"] and "`while True:`" in fb["dave"]
-    assert "ModuleNotFoundError: No module named 'not_a_real_module'" in fb["erin"]
-    assert "not a readable notebook (NotJSONError" in fb["frank"]
-    assert "no function called `reconstruction_mse`" in fb["heidi"] and "`reconstruction_error`" in fb["heidi"]
-    assert "no notebook for this assignment was found" in fb["judy"]
-    assert "does `reconstruction_mse` loop forever" in fb["oscar"]
+def test_the_library_answer_earns_nothing_and_is_flagged(graded):
+    row = graded["rows"]["borrower"]
+    assert float(row["02.l1_activity"]) == float(row["02.kl_sparsity"]) == 0
+    assert float(row["total"]) == points(WRONG)["02.numerical_gradient"]
+    assert row["status"] == "flagged" and "aecourse.penalties.l1_activity" in row["flags"]
+    assert "hidden while notebooks are graded" in (graded["out"] / "feedback" / "borrower.md").read_text()
 
 
-def test_printed_text_a_redefined_check_or_monkeypatching_earn_nothing(graded):
-    ivan = graded["feedback"]["ivan"]
-    for name in ("aecourse.course.checks.run_checks", "aecourse.course.checks.expect_close",
-                 "aecourse.course.checks.ex00_warmup.expect_close", "numpy.allclose"):
-        assert name in ivan
-    assert "your notebook changed the course library" in ivan
-    assert "Not attempted" in graded["feedback"]["ken"] and graded["rows"]["ken"]["total"] == "0"
+def test_no_sandbox_escapes(graded):
+    assert graded["before"] == graded["after"]              # no hand-in was touched
+    assert list(graded["outside"].iterdir()) == []          # nothing written outside the output folder
+    assert not graded["network"]                            # no connection reached the host
+    assert processes_with(graded["marker"]) == []           # the setsid child died with its sandbox
+    assert graded["marker"] not in (graded["out"] / "gradebook.csv").read_text()
+    assert sorted(p.name for p in graded["out"].iterdir()) == ["feedback", "gradebook.csv", "summary.txt"]
 
 
-def test_summary_table_is_printed(graded):
-    printed = graded["printed"]
-    assert "student  00.reconstruction_mse  total  status" in printed
-    assert "12 submissions, mean" in printed and "1 invalid, 1 missing" in printed
-    assert "gradebook.csv and 12 feedback files" in printed
+def test_killing_printing_and_sleeping_stop_only_that_notebook(graded):
+    rows = graded["rows"]
+    assert (float(rows["killer"]["total"]), rows["killer"]["status"]) == (0.0, "error")
+    assert rows["printer"]["status"] == "timeout"
+    assert "did not finish within 20 s and was stopped" in (graded["out"] / "feedback" / "printer.md").read_text()
+    assert float(rows["caller"]["02.numerical_gradient"]) == 0 and float(rows["caller"]["total"]) == 5
+    assert "did not finish within 20 s" in (graded["out"] / "feedback" / "caller.md").read_text()
+    assert float(rows["smuggler"]["total"]) == 0
+    assert "over the limit" in (graded["out"] / "feedback" / "smuggler.md").read_text()
 
 
-def test_total_time_limit_stops_the_notebook_and_still_grades(tmp_path):
-    nb = notebook(extra=["import time\ntime.sleep(3)", "time.sleep(3)", "print('never')"], fit=False)
-    save(tmp_path / "slow.ipynb", nb)
-    exercises = grading.assignment_exercises("00_warmup", ROOT / "solutions")
-    grade = grading.grade_submission(grading.Submission("slow", tmp_path / "slow.ipynb"), exercises,
-                                     cell_timeout=60, total_timeout=4)
-    assert grade.status == "timeout" and grade.total == 2
-    assert any("the notebook used its 4 s" in p for p in grade.problems), grade.problems
+def test_layout_cases_get_clear_statuses(graded):
+    rows, feedback = graded["rows"], graded["out"] / "feedback"
+    assert rows["dup"]["status"] == "ambiguous" and "both dup/ and dup.ipynb" in (feedback / "dup.md").read_text()
+    assert rows["twin"]["status"] == "ambiguous" and "a.ipynb, b.ipynb" in (feedback / "twin.md").read_text()
+    assert rows["absent"]["status"] == "missing"
+    assert rows["ann smith"]["status"] == rows["ann_smith"]["status"] == "invalid"
+    assert {(feedback / n).read_text().splitlines()[0] for n in ("ann_smith.md", "ann_smith-2.md")} == {
+        "# 02_sparse: feedback for ann smith", "# 02_sparse: feedback for ann_smith"}
+    assert "distinct ones" in graded["summary"]
 
 
-# ------------------------------------------------------------------------------------------ without a kernel
-
-def test_empty_folder_still_writes_the_gradebook(tmp_path, capsys):
-    (tmp_path / "submitted").mkdir()
-    code = cli.main(["grade", str(tmp_path / "submitted"), "--assignment", "00_warmup", "--out", str(tmp_path / "out"),
-                     "--solutions", str(ROOT / "solutions")])
-    assert code == 0
-    assert (tmp_path / "out" / "gradebook.csv").read_text().strip() == "student,00.reconstruction_mse,total,status"
-    assert "no submissions found" in capsys.readouterr().out
-
-
-def test_find_submissions_in_both_layouts(tmp_path):
-    save(tmp_path / "a" / "00_warmup" / "00_warmup.ipynb", SOLUTION)   # nbgrader: submitted/a/00_warmup/
-    save(tmp_path / "b" / "00_warmup.ipynb", SOLUTION)
-    save(tmp_path / "c" / "00_warmup" / "my copy.ipynb", SOLUTION)     # the only notebook: taken
-    save(tmp_path / "d.ipynb", SOLUTION)
-    (tmp_path / "e" / "00_warmup").mkdir(parents=True)
-    (tmp_path / "notes.txt").write_text("not a notebook")
-    save(tmp_path / ".ipynb_checkpoints" / "d-checkpoint.ipynb", SOLUTION)
-    found = {s.student: s.path for s in grading.find_submissions(tmp_path, "00_warmup")}
-    assert found == {"a": tmp_path / "a" / "00_warmup" / "00_warmup.ipynb", "b": tmp_path / "b" / "00_warmup.ipynb",
-                     "c": tmp_path / "c" / "00_warmup" / "my copy.ipynb", "d": tmp_path / "d.ipynb", "e": None}
+def test_without_the_sandbox_the_grader_still_decides_and_says_so(tmp_path):
+    write_notebook(tmp_path / "in" / "honest.ipynb", [RIGHT])
+    write_notebook(tmp_path / "in" / "forger.ipynb", [WRONG, "import numpy\nnumpy.allclose = lambda *a, **k: True"])
+    grades = {g.student: g for g in grade.grade_folder(tmp_path / "in", "02_sparse", out=tmp_path / "out",
+                                                       solutions=tmp_path, sandboxed=False, progress=False)}
+    assert grades["honest"].total == 7 and grades["forger"].total == sum(points(WRONG).values())
+    assert grades["forger"].status == "flagged"
+    assert "NONE (--no-sandbox)" in (tmp_path / "out" / "summary.txt").read_text()
 
 
-def test_unreadable_notebooks_are_explained():
-    for data in (b"{", b"[]", b'{"cells": 5, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}', b"\xff\xfe"):
-        with pytest.raises(ValueError, match="not a readable notebook"):
-            grading.read_submission(data)
+# ------------------------------------------------------------------------------------------------ no kernels
+
+def test_without_bwrap_grading_stops_unless_told(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(sandbox, "bwrap_works", lambda: False)
+    write_notebook(tmp_path / "in" / "a.ipynb", [RIGHT])
+    assert cli.main(["grade", str(tmp_path / "in"), "--assignment", "02_sparse", "--out",
+                     str(tmp_path / "out")]) == 2
+    assert "apt-get install bubblewrap" in capsys.readouterr().out and not (tmp_path / "out").exists()
+    summary = reports.summary_table([], [], sandboxed=False)
+    assert "NONE (--no-sandbox)" in summary
 
 
-def test_pure_check_cells_are_left_to_the_grader():
-    assert grading.is_pure_check('# NBVAL_CHECK_OUTPUT\ncheck("00.reconstruction_mse", reconstruction_mse)')
-    assert not grading.is_pure_check('check("00.a", f)\ndef f(): pass')
-    assert not grading.is_pure_check("x = 1")
+def test_an_unusable_output_folder_is_refused_before_grading(tmp_path):
+    (tmp_path / "out" / "gradebook.csv").mkdir(parents=True)
+    with pytest.raises(ValueError, match="exists and is not a file"):
+        reports.check_output_folder(tmp_path / "out")
 
 
-def test_assignment_points_come_from_the_registry(tmp_path):
-    exercises = grading.assignment_exercises("00_warmup", ROOT / "solutions")
-    assert exercises == [get_exercise("00.reconstruction_mse")] and exercises[0].points == 2
-    assert grading.assignment_exercises("00_warmup", tmp_path) == exercises   # without solutions/: by number
-    with pytest.raises(ValueError, match="no exercise numbered '99'"):
-        grading.assignment_exercises("99_nothing", tmp_path)
+def test_atomic_writes_leave_no_temporary_files(tmp_path):
+    reports.write_atomic(tmp_path / "a.txt", "one")
+    reports.write_atomic(tmp_path / "a.txt", "two")
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"] and (tmp_path / "a.txt").read_text() == "two"
 
 
-def test_bad_arguments_are_explained(tmp_path):
+def test_collection_reads_everything_first(tmp_path):
+    write_notebook(tmp_path / "s" / "02_sparse" / "02_sparse.ipynb", [RIGHT])
+    (tmp_path / "big.ipynb").write_bytes(b" " * (collect.MAX_BYTES + 1))
+    (tmp_path / "link.ipynb").symlink_to(tmp_path / "big.ipynb")
+    found = {s.student: s for s in collect.find_submissions(tmp_path, "02_sparse")}
+    assert found["s"].data.startswith(b"{") and found["s"].status == ""
+    assert found["big"].status == "invalid" and "Clear All Outputs" in found["big"].problem
+    assert found["link"].status == "invalid"
     with pytest.raises(FileNotFoundError, match="no such folder"):
-        grading.find_submissions(tmp_path / "nowhere", "00_warmup")
+        collect.find_submissions(tmp_path / "nowhere", "02_sparse")
+
+
+def test_reading_and_choosing_what_to_run():
+    with pytest.raises(ValueError, match="not a readable notebook"):
+        grade.read_submission(b"\xff\xfe")
+    from aecourse.course.grading import is_pure_check
+    assert is_pure_check('# NBVAL_CHECK_OUTPUT\ncheck("02.l1_activity", l1_activity)')
+    assert not is_pure_check('check("02.a", f)\ndef f(): pass')
+    with pytest.raises(ValueError, match="exercise numbers are"):
+        grade.assignment_exercises("99_nothing", ROOT / "nowhere")
+    assert [e.exercise_id for e in grade.assignment_exercises("00_warmup", ROOT / "solutions")] == [
+        "00.reconstruction_mse"]
+
+
+def test_bad_arguments_are_refused(tmp_path):
     with pytest.raises(ValueError, match="jobs"):
-        grading.grade_folder(tmp_path, "00_warmup", jobs=0, progress=False)
+        grade.grade_folder(tmp_path, "00_warmup", jobs=0, progress=False)
     with pytest.raises(ValueError, match="cell_timeout"):
-        grading.grade_folder(tmp_path, "00_warmup", cell_timeout=0, progress=False)
+        grade.grade_folder(tmp_path, "00_warmup", cell_timeout=0, progress=False)

@@ -6,7 +6,7 @@ import torch
 from aecourse.course.checks import run_checks
 from aecourse.data import load_digits
 from aecourse.models import make_autoencoder
-from aecourse.penalties import KLSparsity
+from aecourse.penalties import KLSparsity, L1Activity
 from aecourse.training import encode, fit, reconstruct
 
 
@@ -36,6 +36,60 @@ def test_sparse_overcomplete_ae_does_not_copy_noise():
         fit(model, train, epochs=30, lr=1e-2, penalty=penalty, seed=0, progress=False)
         r2[name] = 1 - np.mean((reconstruct(model, test) - test) ** 2) / test.var()
     assert r2["plain"] > 0.9 and r2["sparse"] < 0.5
+
+
+def test_kl_penalty_on_the_mean_leaves_every_unit_lukewarm_l1_gives_a_long_tail(digits):
+    sparse, l1 = overcomplete(), overcomplete()
+    fit(sparse, digits.x_train, epochs=60, lr=1e-2, penalty=KLSparsity(0.05, 3.0), seed=0, progress=False)
+    fit(l1, digits.x_train, epochs=60, lr=1e-2, penalty=L1Activity(1e-3), seed=0, progress=False)
+    kl_codes, l1_codes = encode(sparse, digits.x_test), encode(l1, digits.x_test)
+    assert kl_codes.max() < 0.5 and l1_codes.mean() < 0.1
+    assert (l1_codes > 0.5).sum(1).mean() >= 1 and (l1_codes == 0).mean() == 0.0
+
+
+def test_beta_sweep_trades_reconstruction_for_sparsity(digits):
+    result = []
+    for beta in (0.0, 0.01, 0.1, 1.0):
+        model = overcomplete()
+        fit(model, digits.x_train, epochs=30, lr=1e-2, penalty=KLSparsity(0.05, beta), seed=0, progress=False)
+        result.append((encode(model, digits.x_test).mean(),
+                       np.mean((reconstruct(model, digits.x_test) - digits.x_test) ** 2)))
+    errors = [e for _, e in result]
+    assert result[0][0] > 0.4 and result[-1][0] < 0.08
+    assert errors[-1] > 5 * errors[0] and all(a < b for a, b in zip(errors, errors[1:]))
+
+
+def test_history_records_reconstruction_and_penalty_separately(digits):
+    history = fit(overcomplete(), digits.x_train[:256], epochs=3, lr=1e-2, penalty=KLSparsity(0.05, 3.0), seed=0,
+                  progress=False)
+    assert len(history.reconstruction) == len(history.penalty) == 3
+    assert history.penalty[0] > history.penalty[-1] > 0
+    np.testing.assert_allclose(history.loss, np.add(history.reconstruction, history.penalty), rtol=1e-5)
+
+
+def test_relu_l1_gives_exact_zeros(digits):
+    model = make_autoencoder(64, [], 128, code_activation="relu")
+    fit(model, digits.x_train, epochs=30, lr=1e-2, penalty=L1Activity(1e-3), seed=0, progress=False)
+    assert (encode(model, digits.x_test) == 0).mean() > 0.7
+
+
+def test_losses_are_negative_log_likelihoods_and_the_two_decoders_agree_on_the_digits(digits):
+    x, r = torch.as_tensor(digits.x_test[:5], dtype=torch.float64), torch.rand(5, 64, dtype=torch.float64) * 0.9 + 0.05
+    s, lam = 0.3, 1e-3
+    torch.testing.assert_close(-torch.distributions.Normal(r, s).log_prob(x).sum(),
+                               ((x - r) ** 2).sum() / (2 * s ** 2) + x.numel() / 2 * np.log(2 * np.pi * s ** 2))
+    binary = (x > 0.5).double()
+    torch.testing.assert_close(-torch.distributions.Bernoulli(probs=r).log_prob(binary).sum(),
+                               torch.nn.functional.binary_cross_entropy(r, binary, reduction="sum"))
+    h = torch.rand(5, 128, dtype=torch.float64)
+    torch.testing.assert_close(-torch.distributions.Laplace(0.0, 1 / lam).log_prob(h).sum(),
+                               lam * h.abs().sum() - h.numel() * np.log(lam / 2))
+    mse = {}
+    for loss in ("mse", "bce"):
+        model = make_autoencoder(64, [], 16)
+        fit(model, digits.x_train, epochs=30, lr=1e-2, loss=loss, seed=0, progress=False)
+        mse[loss] = np.mean((reconstruct(model, digits.x_test) - digits.x_test) ** 2)
+    assert abs(mse["bce"] - mse["mse"]) < 0.15 * mse["mse"]
 
 
 # --------------------------------------------------------------------------------------------- exercise checks

@@ -1,4 +1,5 @@
 """Lesson 03 (contractive autoencoders): the claims of notebooks/03_contractive.ipynb, and the exercise checkers."""
+import numpy as np
 import pytest
 import torch
 
@@ -13,7 +14,7 @@ from aecourse.penalties import (
     saturation_fraction,
     tied_sigmoid_autoencoder,
 )
-from aecourse.training import encode, fit
+from aecourse.training import encode, fit, reconstruct
 
 
 @pytest.fixture(scope="module")
@@ -63,6 +64,20 @@ def test_closed_form_penalty_equals_autograd_penalty_on_trained_model(trained):
     closed, auto = Contractive(1.0, "sigmoid")(model, x, h), Contractive(1.0, "autograd")(model, x, h)
     assert abs(closed - auto) <= 1e-6 * abs(auto)
     models["cae"].float()
+
+
+def test_lambda_sweep_trades_reconstruction_for_contraction(trained):
+    digits, models = trained
+    x = torch.as_tensor(digits.x_test)
+    sweep = {0.0: models["plain"], 3e-3: models["cae"]}
+    for lam in (1e-3, 1e-2, 3e-2):
+        sweep[lam] = tied_sigmoid_autoencoder(64, 128)
+        fit(sweep[lam], digits.x_train, epochs=60, lr=1e-2, penalty=Contractive(lam), seed=0, progress=False)
+        sweep[lam].cpu()
+    lams = sorted(sweep)
+    norm = [jacobian_frobenius_sq(sweep[lam], x).sqrt().mean().item() for lam in lams]
+    mse = [np.mean((reconstruct(sweep[lam], digits.x_test) - digits.x_test) ** 2) for lam in lams]
+    assert all(a > b for a, b in zip(norm, norm[1:])) and all(a < b for a, b in zip(mse, mse[1:]))
 
 
 # --------------------------------------------------------------------------------------------- exercise checks

@@ -9,7 +9,7 @@ from aecourse.device import seed_everything
 from aecourse.evaluation import bytes_per_item, knn_accuracy
 from aecourse.models import make_autoencoder
 from aecourse.pca import fit_pca
-from aecourse.training import encode, fit
+from aecourse.training import encode, fit, reconstruct
 
 matplotlib.use("Agg")
 
@@ -52,6 +52,18 @@ def test_codes_of_16_and_32_match_raw_pixels(accuracies):
 def test_code_uses_8x_fewer_bytes(digits):
     codes = encode(make_autoencoder(64, [128], 8), digits.x_train)
     assert bytes_per_item(digits.x_train) / bytes_per_item(codes) == 8
+
+
+def test_a_deep_autoencoder_beats_a_shallow_one_at_k_2(digits):
+    d, result = digits, []
+    for hidden in ([], [128], [256, 128, 64]):
+        seed_everything(0)
+        model = make_autoencoder(64, hidden, 2)
+        fit(model, d.x_train, epochs=30, lr=3e-3, seed=0, progress=False)
+        result.append((np.mean((reconstruct(model, d.x_test) - d.x_test) ** 2),
+                       knn_accuracy(encode(model, d.x_train), d.y_train, encode(model, d.x_test), d.y_test, k=5)))
+    (mse_s, acc_s), (mse_1, _), (mse_d, acc_d) = result
+    assert mse_s > mse_1 > mse_d and mse_d < 0.7 * mse_s and acc_d > acc_s + 0.2
 
 
 # --------------------------------------------------------------------------------------------- exercises

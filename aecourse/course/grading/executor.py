@@ -1,0 +1,99 @@
+"""Inside the sandbox: run a student's notebook in a kernel, then serve its functions to the grader.
+
+`python -m aecourse.course.grading.executor JOB.json`. The student's code cells run in order (markdown and
+pure `check(...)` cells are skipped: the grader runs the checks itself), each within `cell_timeout` and all within
+`total_timeout`; a cell that raises or times out is noted and the run goes on. Outputs are counted and dropped,
+never kept, so endless printing costs no memory. The last cell calls `server.serve`, which answers the grader until
+it says bye. If the kernel dies first, the run's notes are printed as one JSON line for the grader.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import DeadKernelError
+
+PURE_CHECK_LINE = re.compile(r"""^\s*(#.*)?$|^\s*check\(\s*["'][\w.]+["']\s*,\s*\w+\s*\)\s*;?\s*$""")
+OK, ERRORED, TIMEOUT = "ok", "error", "timeout"
+
+
+def is_pure_check(source: str) -> bool:
+    """True for a cell that only calls `check(...)` (and comments): the grader runs the checks itself."""
+    return "check(" in source and all(PURE_CHECK_LINE.match(line) for line in source.splitlines())
+
+
+def first_line(source: str) -> str:
+    line = next((s.strip() for s in source.splitlines() if s.strip() and not s.strip().startswith("#")), "")
+    return line if len(line) <= 60 else line[:57] + "..."
+
+
+class QuietClient(NotebookClient):
+    """An nbclient that keeps no output: it counts the bytes a cell sends."""
+    printed = 0
+
+    def output(self, outs, msg, display_id, cell_index):
+        self.printed += len(str(msg.get("content", ""))[:10 ** 6])
+        return None
+
+
+def run(job: dict) -> dict:
+    """Execute the notebook; returns the run's notes (status, problems, bytes printed) and serves if it can."""
+    nb = nbformat.reads(Path(job["notebook"]).read_text(encoding="utf-8"), as_version=4)
+    Path(Path(job["notebook"]).name).write_text(nbformat.writes(nb), encoding="utf-8")  # the student's own copy
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    todo = [(n, s) for n, s in enumerate(code, 1) if s.strip() and not is_pure_check(s)]
+    cells = [nbformat.v4.new_code_cell(s) for _, s in todo]
+    notes = {"status": OK, "problems": [], "printed": 0}
+    serve = nbformat.v4.new_code_cell("")
+    client = QuietClient(nbformat.v4.new_notebook(cells=cells + [serve]), kernel_name="python3", allow_errors=True,
+                         interrupt_on_timeout=True, error_on_timeout={"ename": "Timeout", "evalue": "",
+                                                                      "traceback": []})
+    replies: dict[int, dict] = {}
+    client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.update(
+        {cell_index: execute_reply["content"]})
+    with client.setup_kernel(stderr=subprocess.DEVNULL):
+        deadline = time.monotonic() + job["total_timeout"]
+        for index, (number, source) in enumerate(todo):
+            where = f"code cell {number} (`{first_line(source)}`)"
+            left = deadline - time.monotonic()
+            if left <= 0:
+                notes["problems"].append(f"the notebook used its {job['total_timeout']:g} s; {where} and the cells "
+                                         "after it were not run")
+                notes["status"] = TIMEOUT
+                break
+            client.timeout = max(1, int(min(job["cell_timeout"], left)))
+            try:
+                client.execute_cell(cells[index], index)
+            except DeadKernelError:
+                notes["problems"].append(f"the kernel died in {where} (out of memory, a limit, os._exit or a crash)")
+                notes["status"] = ERRORED
+                return notes
+            reply = replies.get(index, {})
+            if reply.get("ename") == "Timeout":
+                notes["problems"].append(f"{where} did not finish within {client.timeout} s and was stopped (an "
+                                         "endless loop?)")
+                notes["status"] = TIMEOUT
+            elif reply.get("status") == "error":
+                detail = str(reply.get("evalue") or "")[:200]
+                notes["problems"].append(f"{where} raised {reply.get('ename')}" + (f": {detail}" if detail else ""))
+                notes["status"] = ERRORED if notes["status"] == OK else notes["status"]
+        notes["printed"] = client.printed
+        serve.source = (f"__import__('aecourse.course.grading.server', fromlist=['serve']).serve(globals(), "
+                        f"{job['socket']!r}, __import__('json').loads({json.dumps(notes)!r}))")
+        client.timeout = None
+        try:
+            client.execute_cell(serve, len(cells))
+        except DeadKernelError:
+            notes["problems"].append("the kernel died while the grader checked the functions")
+    return notes
+
+
+if __name__ == "__main__":
+    notes = run(json.loads(Path(sys.argv[1]).read_text(encoding="utf-8")))
+    print(json.dumps(notes), flush=True)
