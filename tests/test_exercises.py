@@ -112,8 +112,12 @@ def test_a_notebook_the_learner_worked_in_is_not_overwritten(root, tmp_path):
 
 def test_an_unchanged_generated_notebook_is_rebuilt_without_complaint(root, tmp_path):
     solutions, exercise_dir = _course_copy(root, tmp_path)
-    exercises.build(solutions, exercise_dir)
-    exercises.build(solutions, exercise_dir)
+    first = exercises.build(solutions, exercise_dir)
+    contents = {path.name: path.read_bytes() for path in exercise_dir.glob("*.ipynb")}
+    second = exercises.build(solutions, exercise_dir)                  # no RuntimeError: nothing was edited
+    assert [Path(p).name for p in second] == [Path(p).name for p in first] and contents
+    assert {path.name: path.read_bytes() for path in exercise_dir.glob("*.ipynb")} == contents
+    assert not (exercise_dir / ".backup").exists()
 
 
 def test_a_solutions_notebook_without_answers_is_refused(tmp_path):
