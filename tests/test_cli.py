@@ -1,3 +1,4 @@
+import json
 import shutil
 import subprocess
 import sys
@@ -21,7 +22,21 @@ def test_check_reports_a_solved_notebook_and_never_writes_it(root, tmp_path):
     assert "1/1 exercises pass" in result.stdout
     assert notebook.read_bytes() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.ipynb"]
+    assert "without encryption" not in result.stderr and "WARNING" not in result.stderr, result.stderr
 
+
+def test_check_reports_a_syntax_error_with_its_line(root, tmp_path):
+    nb = json.loads((root / "exercises" / "00_warmup.ipynb").read_text())
+    for cell in nb["cells"]:
+        if "raise NotImplementedError()" in "".join(cell["source"]):
+            cell["source"] = "def reconstruction_mse(x, x_hat):\n    d = x - x_hat\n    return (d ** 2).mean(\n"
+    notebook = tmp_path / "typo.ipynb"
+    notebook.write_text(json.dumps(nb))
+    result = run("check", str(notebook), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "`reconstruction_mse` was never defined: its cell failed with a syntax error at line 3: " \
+           "`return (d ** 2).mean(`" in result.stdout, result.stdout
+    assert "no function called" not in result.stdout
 
 def test_check_says_not_attempted_for_the_handed_out_notebook(root, tmp_path):
     result = run("check", str(root / "exercises" / "00_warmup.ipynb"), cwd=tmp_path)

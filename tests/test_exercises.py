@@ -1,10 +1,14 @@
 import json
 import shutil
+from pathlib import Path
 
 import nbformat
 import pytest
 
 from aecourse.course import exercises, notebooks
+from aecourse.course.checks import all_exercises
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SOLUTION_CELL = '''def f(x):
     """Doc."""
@@ -68,13 +72,27 @@ def test_build_never_edits_solutions(root, tmp_path):
     assert before == {p.name: p.read_bytes() for p in solutions.glob("*.ipynb")}
 
 
-def test_exercise_outputs_of_check_cells_are_copied_and_solutions_removed(root):
-    solution = notebooks.read(root / "solutions" / "00_warmup.ipynb")
-    exercise = exercises.make_exercise(solution, "solutions/00_warmup.ipynb")
+@pytest.mark.parametrize("name", sorted(p.name for p in (ROOT / "solutions").glob("*.ipynb")))
+def test_handouts_store_no_outputs_and_keep_nbgrader_metadata(name):
+    solution = notebooks.read(ROOT / "solutions" / name)
+    exercise = exercises.make_exercise(solution, f"solutions/{name}")
     sources = "\n".join(c.source for c in exercise.cells)
     assert "### BEGIN SOLUTION" not in sources and "raise NotImplementedError()" in sources
-    checks = [c for c in exercise.cells if notebooks.is_check_cell(c)]
-    assert checks and all("checks passed" in c.outputs[0].text for c in checks)
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in exercise.cells)
+    checks = [c for c in exercise.cells if notebooks.is_exercise_check_cell(c)]
+    assert checks and not any(notebooks.is_check_cell(c) for c in checks)   # nbval runs them, compares nothing
+    assert [c.metadata for c in exercise.cells] == [c.metadata for c in solution.cells]
+    graded = [c.metadata["nbgrader"] for c in checks]
+    points = {e.exercise_id: e.points for e in all_exercises().values()}
+    assert [m["points"] for m in graded] == [points[i] for c in checks for i in exercise_ids_of(c)]
+    assert all(m["grade"] and m["locked"] and not m["solution"] for m in graded)
+    answers = [c.metadata["nbgrader"] for c in exercise.cells
+               if c.cell_type == "code" and "raise NotImplementedError()" in c.source]
+    assert answers and all(m["solution"] and not m["grade"] and not m["locked"] for m in answers)
+
+
+def exercise_ids_of(cell):
+    return notebooks.CHECK_CALL.findall(cell.source)
 
 
 def test_a_notebook_the_learner_worked_in_is_not_overwritten(root, tmp_path):

@@ -4,11 +4,11 @@ The lessons and solutions themselves are executed and compared by nbval (pytest 
 solutions/ with --nbval-lax); these tests cover what nbval does not.
 """
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from aecourse.course import notebooks
@@ -39,6 +39,24 @@ def test_problems_are_found_in_a_dirty_notebook():
     assert cleaned.metadata["kernelspec"]["name"] == "python3" and notebooks.problems(cleaned) == []
 
 
+def test_nbgrader_metadata_is_derived_from_the_cells_and_nothing_else_is_allowed():
+    nb = notebooks.read(ROOT / "solutions" / "00_warmup.ipynb")
+    answer, graded = nb.cells[2].metadata.nbgrader, nb.cells[3].metadata.nbgrader
+    assert answer == {"grade": False, "grade_id": "answer_reconstruction_mse", "locked": False,
+                      "schema_version": 3, "solution": True}
+    assert graded == {"grade": True, "grade_id": "check_00_reconstruction_mse", "locked": True, "points": 2,
+                      "schema_version": 3, "solution": False}
+    nb.cells[3].metadata.nbgrader["points"] = 5          # points must be the checker's
+    del nb.cells[2].metadata["nbgrader"]                 # an answer cell must say so
+    nb.cells[1].metadata["nbgrader"] = dict(answer, grade_id="x")   # a plain cell must carry none
+    found = "\n".join(notebooks.problems(nb))
+    assert "cell 3: nbgrader metadata" in found and "expected {'grade': True" in found
+    assert "cell 2: nbgrader metadata None" in found and "cell 1: nbgrader metadata" in found
+    assert notebooks.problems(notebooks.clean(nb)) == []
+    lesson = notebooks.read(ROOT / "notebooks" / "00_start_here.ipynb")   # calls check(), but has no answers
+    assert all("nbgrader" not in c.metadata for c in notebooks.clean(lesson).cells)
+
+
 def test_every_solutions_notebook_has_a_generated_exercise():
     solutions = {p.name for p in (ROOT / "solutions").glob("*.ipynb")}
     assert solutions and solutions == {p.name for p in EXERCISES}
@@ -60,13 +78,16 @@ def test_exercise_notebook_runs_as_handed_out_and_says_not_attempted(path, tmp_p
     nb = notebooks.read(path)
     executed = notebooks.execute(nb, tmp_path, allow_errors=True)
     for index, cell in enumerate(executed.cells):
-        for output in cell.get("outputs", []):
-            if output.output_type == "error":
-                assert output.ename == "NotImplementedError", \
-                    f"{path.name} cell {index} fails outside the stubs: {output.ename}: {output.evalue}"
-        if notebooks.is_check_cell(cell):
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        for output in errors:
+            assert output.ename in ("NotImplementedError", "ChecksNotPassed"), \
+                f"{path.name} cell {index} fails outside the stubs: {output.ename}: {output.evalue}"
+        if notebooks.is_exercise_check_cell(cell):
             text = "".join(o.get("text", "") for o in cell.outputs)
             assert "not attempted yet" in text and "checks passed" not in text, f"{path.name} cell {index}: {text}"
+            assert [(e.ename, len(e.traceback)) for e in errors] == [("ChecksNotPassed", 1)], \
+                f"{path.name} cell {index}: a check cell of an untouched exercise fails with one line"
+            assert "not attempted yet" in errors[0].evalue
 
 
 def _nbval(path: Path) -> int:
@@ -75,15 +96,46 @@ def _nbval(path: Path) -> int:
                           cwd=path.parent, capture_output=True, text=True).returncode
 
 
-def test_nbval_on_a_learner_notebook_passes_exactly_when_the_answers_are_right(tmp_path):
-    stubbed = tmp_path / "stubbed.ipynb"
-    shutil.copy(ROOT / "exercises" / "00_warmup.ipynb", stubbed)
-    assert _nbval(stubbed) != 0
-    nb = json.loads(stubbed.read_text())
-    answer = {c["id"]: c["source"] for c in json.loads((ROOT / "solutions" / "00_warmup.ipynb").read_text())["cells"]}
+def _with_answers(source: Path, answers: dict[str, str]) -> dict:
+    nb = json.loads(source.read_text())
     for cell in nb["cells"]:
-        if "NotImplementedError" in "".join(cell["source"]):
-            cell["source"] = answer[cell["id"]]
-    answered = tmp_path / "answered.ipynb"
-    answered.write_text(json.dumps(nb))
-    assert _nbval(answered) == 0
+        if cell["id"] in answers:
+            cell["source"] = answers[cell["id"]]
+    return nb
+
+
+def test_nbval_on_a_learner_notebook_passes_exactly_when_the_answers_are_right_saved_or_not(tmp_path):
+    handout = ROOT / "exercises" / "00_warmup.ipynb"
+    solution = json.loads((ROOT / "solutions" / "00_warmup.ipynb").read_text())
+    answer = {c["id"]: c["source"] for c in solution["cells"] if "### BEGIN SOLUTION" in "".join(c["source"])}
+    wrong = {i: "def reconstruction_mse(x, x_hat):\n    return ((x - x_hat) ** 2).sum()\n" for i in answer}
+
+    def saved(nb: dict, name: str) -> Path:
+        """The notebook as JupyterLab saves it after Run All: every output stored."""
+        executed = notebooks.execute(nbformat.reads(json.dumps(nb), as_version=4), tmp_path, allow_errors=True)
+        path = tmp_path / name
+        nbformat.write(executed, path)
+        return path
+
+    def unsaved(nb: dict, name: str) -> Path:
+        (tmp_path / name).write_text(json.dumps(nb))
+        return tmp_path / name
+
+    right_nb, wrong_nb = _with_answers(handout, answer), _with_answers(handout, wrong)
+    forged = saved(right_nb, "forged.ipynb")   # "all passed" stored, then the answer swapped for a wrong one
+    forged_nb = json.loads(forged.read_text())
+    for cell in forged_nb["cells"]:
+        if cell["id"] in wrong:
+            cell["source"] = wrong[cell["id"]]
+    outcomes = {
+        "untouched": _nbval(unsaved(json.loads(handout.read_text()), "untouched.ipynb")),
+        "untouched, run and saved": _nbval(saved(json.loads(handout.read_text()), "untouched_saved.ipynb")),
+        "wrong": _nbval(unsaved(wrong_nb, "wrong.ipynb")),
+        "wrong, run and saved": _nbval(saved(wrong_nb, "wrong_saved.ipynb")),
+        "wrong under a stored all-passed output": _nbval(unsaved(forged_nb, "forged.ipynb")),
+        "right": _nbval(unsaved(right_nb, "right.ipynb")),
+        "right, run and saved": _nbval(saved(right_nb, "right_saved.ipynb")),
+    }
+    assert {name: code == 0 for name, code in outcomes.items()} == {
+        "untouched": False, "untouched, run and saved": False, "wrong": False, "wrong, run and saved": False,
+        "wrong under a stored all-passed output": False, "right": True, "right, run and saved": True}

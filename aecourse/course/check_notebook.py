@@ -1,8 +1,13 @@
 """`aecourse check NOTEBOOK`: run a learner's notebook on a copy and report which exercises pass.
 
 The notebook is copied to a temporary folder and executed there in a fresh kernel (errors in a cell do not
-stop the run); then the library's checks are run on the learner's functions, found by the names the exercises
-define, and the reports come back as JSON. The learner's file is only read, never written.
+stop the run). Its check cells are skipped: the library's checks then run once, on the learner's functions found
+by the names the exercises define, and the reports come back as JSON. A function that is missing because its cell
+failed (a syntax error, say) is reported with that cell's error and line. The learner's file is only read, never
+written.
+
+Time: a check costs one kernel start, the imports (torch, in the kernel and in this process) and the learner's
+own cells; the checks themselves take well under a second.
 """
 from __future__ import annotations
 
@@ -16,9 +21,10 @@ import nbformat
 
 from . import notebooks
 from .checks import FAILED, CaseResult, Report, get_exercise
+from .notebooks import CHECK_CALL
 
-CHECK_CALL = re.compile(r"""check\(\s*["']([\w.]+)["']""")
 RESULT_TAG = "AECOURSE-RESULTS:"
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 COLLECT = '''
 def _aecourse_collect(ids, tag):
@@ -47,11 +53,39 @@ def exercise_ids(nb: nbformat.NotebookNode) -> list[str]:
     return found
 
 
-def missing_function_report(exercise_id: str) -> Report:
+def cell_error(cell) -> str | None:
+    """What went wrong in an executed cell, in one line with the failing line of the learner's code."""
+    errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+    if not errors:
+        return None
+    error = errors[0]
+    text = ANSI.sub("", error.evalue + "\n" + "\n".join(error.get("traceback", [])))
+    lines = [int(n) for n in re.findall(r"line (\d+)", text)]
+    source = cell.source.splitlines()
+    where = ""
+    if lines and 0 < lines[-1] <= len(source):
+        where = f" at line {lines[-1]}: `{source[lines[-1] - 1].strip()}`"
+    if error.ename in ("SyntaxError", "IndentationError", "TabError"):
+        message = re.sub(r"\s*\([^()]*line \d+\)$", "", error.evalue)
+        return f"a {error.ename.replace('Error', ' error').lower()}{where} ({message})"
+    return f"{error.ename}: {error.evalue}{where}"
+
+
+def missing_function_report(exercise_id: str, executed: nbformat.NotebookNode | None = None) -> Report:
+    """The report for an exercise whose function was not defined: why, as precisely as the run tells."""
     spec = get_exercise(exercise_id)
-    return Report(exercise_id, [CaseResult(f"a function named {spec.function}", FAILED,
-                                           f"no function called `{spec.function}` was defined when the notebook "
-                                           "ran: keep the name the exercise gives it")], spec.points)
+    message = (f"no function called `{spec.function}` was defined when the notebook ran: keep the name the "
+               "exercise gives it")
+    cells = executed.cells if executed is not None else []
+    defining = [c for c in cells if c.cell_type == "code" and re.search(rf"^\s*def {spec.function}\b", c.source,
+                                                                       re.MULTILINE)]
+    failed = [(c, cell_error(c)) for c in (defining or cells) if cell_error(c)]
+    if defining and failed:
+        message = (f"`{spec.function}` was never defined: its cell failed with {failed[0][1]}; fix it, then run "
+                   "the cell again")
+    elif failed and "syntax error" in failed[0][1]:
+        message += f" (a cell starting `{failed[0][0].source.splitlines()[0]}` has {failed[0][1]})"
+    return Report(exercise_id, [CaseResult(f"a function named {spec.function}", FAILED, message)], spec.points)
 
 
 def check_notebook(path: str | Path, *, cell_timeout: int = 300) -> dict[str, Report]:
@@ -63,21 +97,21 @@ def check_notebook(path: str | Path, *, cell_timeout: int = 300) -> dict[str, Re
         raise ValueError(f"{path}: no check cells (check(\"NN.name\", function)) found; is this an exercise notebook?")
     for exercise_id in ids:
         get_exercise(exercise_id)
+    nb.cells = [c for c in nb.cells if not notebooks.is_exercise_check_cell(c)]   # the checks run once, below
     nb.cells.append(nbformat.v4.new_code_cell(COLLECT.format(ids=ids, tag=RESULT_TAG)))
     with tempfile.TemporaryDirectory(prefix="aecourse-check-") as tmp:
         shutil.copy2(path, Path(tmp) / path.name)
         executed = notebooks.execute(nb, tmp, cell_timeout=cell_timeout, allow_errors=True)
     text = "".join(o.get("text", "") for o in executed.cells[-1].outputs if o.output_type == "stream")
-    errors = [o for o in executed.cells[-1].outputs if o.output_type == "error"]
     if RESULT_TAG not in text:
-        detail = f"{errors[0].ename}: {errors[0].evalue}" if errors else "no output"
+        detail = cell_error(executed.cells[-1]) or "no output"
         raise RuntimeError(f"{path}: the checks could not run after the notebook ({detail})")
     raw = json.loads(text.split(RESULT_TAG, 1)[1].splitlines()[0])
     reports = {}
     for exercise_id in ids:
         cases = raw.get(exercise_id)
         if cases is None:
-            reports[exercise_id] = missing_function_report(exercise_id)
+            reports[exercise_id] = missing_function_report(exercise_id, executed)
         else:
             reports[exercise_id] = Report(exercise_id, [CaseResult(*c) for c in cases],
                                           get_exercise(exercise_id).points)

@@ -12,8 +12,10 @@ and becomes, with the indentation of the BEGIN line,
         # YOUR CODE HERE
         raise NotImplementedError()
 
-Every other cell, including the stored all-passed output of the check cells, is copied. A generated notebook
-records a fingerprint of its cells, so a rebuild refuses to overwrite one a learner has worked in.
+Every other cell is copied as `notebooks.clean` stores it: no outputs on the check cells (a check that does not
+pass raises, so nbval needs nothing to compare), and nbgrader's cell metadata on answer and check cells, so the
+handout is also an nbgrader release. A generated notebook records a fingerprint of its cells, so a rebuild
+refuses to overwrite one a learner has worked in.
 """
 from __future__ import annotations
 

@@ -58,70 +58,111 @@ def number_after(pattern: str, text: str) -> float:
     return value / 100 if match.group(2) else value
 
 
-def test_lesson01_latent_size_slider_redraws_reconstructions(lab):
-    """Lesson 01: a larger latent size k gives new reconstructions and a lower test MSE."""
+def test_lesson01_latent_size_any_k_with_pca_beside(lab):
+    """Lesson 01: the slider takes any k from 1 to 32; each k shows the AE's and PCA's error (and pictures, with
+    the error-vs-k curves) in one output; a size not trained in the lesson is trained on first use; at k = 32
+    PCA's error is the lower one (PCA overtakes)."""
     lab.open(lesson("01_undercomplete.ipynb"))
     lab.run_all()
     area = lab.output_of("latent k")
     before = lab.wait_until(area, lambda s: s["images"] and "test MSE" in s["text"], message="first draw")
     lab.screenshot("before", area)
+    assert "k = 2: autoencoder test MSE" in before["text"] and "PCA with 2 axes" in before["text"]
 
-    k = lab.move_slider("latent k", 1)
-    after = lab.wait_for_change(area, before, until=lambda s: f"k = {k}:" in s["text"])
-    lab.screenshot("after", area)
+    k = lab.move_slider("latent k", 1)                 # k = 3: not among the lesson's sizes, trained now
+    assert k == "3"
+    after = lab.wait_for_change(area, before, until=lambda s: "k = 3:" in s["text"] and "PCA with 3 axes" in s["text"])
+    lab.screenshot("k3-trained-on-demand", area)
     assert number_after("autoencoder test MSE", after["text"]) < number_after("autoencoder test MSE", before["text"])
 
+    assert lab.set_slider("latent k", 32) == "32"
+    last = lab.wait_for_change(area, after, until=lambda s: "k = 32:" in s["text"])
+    lab.screenshot("k32", area)
+    assert number_after("PCA with 32 axes", last["text"]) < number_after("autoencoder test MSE", last["text"])
 
-def test_lesson04_corruption_kind_and_level_redraw(lab):
-    """Lesson 04: raising the corruption level and changing its kind redraws the corrupted digits and the MSEs."""
+    assert lab.set_slider("latent k", 1) == "1"
+    lab.wait_for_change(area, last, until=lambda s: "k = 1:" in s["text"] and "PCA with 1 axes" in s["text"])
+    lab.screenshot("after", area)
+
+
+def test_lesson04_one_dae_per_kind_with_labels(lab):
+    """Lesson 04: the widget says what each model was trained on, names the kinds readably, labels the level per
+    kind; choosing gaussian noise trains a DAE on it, which then beats the plain AE on noisy digits."""
     lab.open(lesson("04_denoising.ipynb"))
     lab.run_all()
     area = lab.output_of("corruption")
     before = lab.wait_until(area, lambda s: s["images"] and "MSE" in s["text"], message="first draw")
     lab.screenshot("before", area)
+    assert "masking (missing pixels), nu = 25%" in before["text"]
+    assert "trained on masking (missing pixels), nu = 25%" in before["text"]
+    assert "plain AE: trained on clean digits" in before["text"]
+    assert lab.slider_value("share masked") == "0.25"
 
-    level = lab.move_slider("level", 4)
-    after = lab.wait_for_change(area, before, until=lambda s: f"level {float(level):.2f}" in s["text"])
+    level = lab.move_slider("share masked", 4)
+    after = lab.wait_for_change(area, before, until=lambda s: f"nu = {float(level):.0%}:" in s["text"])
     lab.screenshot("after-level", area)
 
-    lab.select("corruption", "gaussian")
-    after = lab.wait_for_change(area, after, until=lambda s: "gaussian, level" in s["text"])
+    lab.select("corruption", "gaussian noise")
+    after = lab.wait_for_change(area, after, until=lambda s: "gaussian noise, sigma" in s["text"]
+                                and "trained on gaussian noise, sigma = 0.30" in s["text"], timeout=600)
+    assert lab.set_slider("noise sigma", 0.3) == "0.30"
+    noisy = lab.wait_until(area, lambda s: "gaussian noise, sigma = 0.30:" in s["text"] and s["images"],
+                           message="sigma 0.3")
     lab.screenshot("after", area)
+    assert number_after(r"DAE \(gaussian noise\) MSE", noisy["text"]) < number_after("plain AE MSE", noisy["text"])
 
 
 SATURATION = re.escape("activations in (0.1, 0.9):")
 
 
-def test_lesson06_training_saturates_the_codes(lab):
-    """Lesson 06: with fewer bits and another noise schedule, Train redraws the histogram live; scrubbing back
-    from the last epoch to the start shows the share of unsaturated activations (in (0.1, 0.9)) has fallen."""
+def test_lesson06_noise_run_ghost_stale_mark_and_live_training(lab):
+    """Lesson 06a: the notebook leaves the widget on the no-noise run with the default run as its ghost; a
+    changed control marks the view stale; "20%" typed into "full noise at" means 20 %; 64 bits is offered;
+    Train redraws live with the scrub slider in step; scrubbing back to the start shows the undecided share."""
     lab.open(lesson("06a_semantic_hashing_codes.ipynb"))
     lab.run_all()
     area = lab.output_of("code bits")
-    before = lab.wait_until(area, lambda s: "press Train" in s["text"], message="the widget's first state")
+    shown = lab.wait_until(area, lambda s: "16 bits, no noise, 60 epochs" in s["text"] and s["images"],
+                           message="the notebook's no-noise run")
     lab.screenshot("before", area)
+    assert "precision@100 from the bits" in shown["text"] and "within Hamming radius 2" in shown["text"]
+    assert "stale" not in shown["text"]
+    options = lab.control("code bits").locator("option").all_inner_texts()
+    assert options == ["4", "8", "16", "32", "64"], options
 
     lab.select("code bits", "8")
+    stale = lab.wait_until(area, lambda s: "stale: the controls changed" in s["text"], message="stale mark")
+    lab.screenshot("stale", area)
+    assert "16 bits, no noise" in stale["text"]              # the run shown is still named by its settings
+
     lab.select("noise schedule", "exponential")
+    assert lab.set_slider("final sigma", 8) == "8.00"
+    assert lab.set_slider("full noise at", "20%") == "20"
     epochs = lab.set_slider("epochs", 30)
     assert epochs == "30"
     lab.button("Train").click()
     seen = []
 
-    def finished(state):  # called on each settled view during training: record the epochs shown live
+    def finished(state):  # on each settled view during training: the epoch shown and the scrub slider agree
         match = re.search(rf"epoch (\d+)/{epochs}:", state["text"])
-        if match and not seen:
-            lab.screenshot("training", area)
-        seen.extend([int(match.group(1))] if match else [])
-        return bool(match) and match.group(1) == epochs
+        if match:
+            if not seen:
+                lab.screenshot("training", area)
+            seen.append((int(match.group(1)), lab.slider_value("scrub")))
+        return bool(match) and match.group(1) == epochs and "training..." not in state["text"]
 
     trained = lab.wait_until(area, finished, message="training did not finish")
     lab.screenshot("trained", area)
-    assert min(seen) < int(epochs), f"no live redraw was seen during training (epochs shown: {seen})"
-    assert trained["images"] and trained["images"] != before["images"]
+    assert min(e for e, _ in seen) < int(epochs), f"no live redraw was seen during training (epochs shown: {seen})"
+    # the scrub slider moves with the drawn frame (it used to read 0): each epoch shown was seen with its own
+    # readout, and never more than one redraw (5 epochs) apart (status and slider are two messages, ms apart)
+    assert all((e, str(e)) in seen for e, _ in seen), seen
+    assert all(abs(e - int(readout)) <= 5 for e, readout in seen), seen
+    assert "8 bits, exponential ramp to sigma 8, full at 20%, 30 epochs" in trained["text"]
+    assert "stale" not in trained["text"]
 
     assert lab.set_slider("scrub", 0) == "0"
-    first = lab.wait_for_change(area, trained, until=lambda s: f"epoch {epochs}/{epochs}:" not in s["text"])
+    first = lab.wait_for_change(area, trained, until=lambda s: "before training" in s["text"])
     lab.screenshot("first-epoch", area)
     unsaturated_first = number_after(SATURATION, first["text"])
     unsaturated_last = number_after(SATURATION, trained["text"])

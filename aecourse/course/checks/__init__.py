@@ -9,8 +9,14 @@ notebook, found automatically). A checker runs several named cases against the l
             expect_close(fn(x, x), 0.0, hint="for x_hat == x the error must be 0")
 
 A case passes when its block finishes; `CheckFailed` (raised by the `expect_*` helpers) fails it with a hint;
-any other exception is reported as the learner's error, not raised; `NotImplementedError` means the exercise
-was not attempted yet.
+any other exception is reported as the learner's error, not raised (with a course hint for the usual torch
+mistakes, or the case's own `case(name, error_hint=...)`); `NotImplementedError` means the exercise was not
+attempted yet. Cases run in order, and each hint names one mistake, so the first failing case points at the real
+one: `expect_not_close(got, what_a_mistake_gives, hint)` names a known mistake before `expect_close` gives the
+general hint.
+
+`check` prints the verdicts and, unless every case passed, raises `ChecksNotPassed`: a one-line error, so "Run
+All", nbval and nbgrader all see a failing cell.
 """
 from __future__ import annotations
 
@@ -29,6 +35,29 @@ PASSED, FAILED, ERROR, NOT_ATTEMPTED = "passed", "failed", "error", "not attempt
 
 class CheckFailed(AssertionError):
     """A case's expectation was not met; the message is the hint shown to the learner."""
+
+
+class ChecksNotPassed(AssertionError):
+    """Raised by `check` after printing its verdicts when not every case passed.
+
+    IPython shows an exception's `_render_traceback_` instead of a traceback, so the learner reads one line under
+    the verdicts, while nbval, nbgrader and "Run All" see the cell fail."""
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"\x1b[0;31m{type(self).__name__}\x1b[0m: {self}"]
+
+
+# Torch errors a learner's code raises, with what they mean in this course.
+TORCH_HINTS = {
+    "does not require grad and does not have a grad_fn":
+        "the result is cut off from the computation graph: stay in torch inside the function (no .numpy(), "
+        ".item(), float() or .detach()), so the loss can be back-propagated",
+    "Can't call numpy() on Tensor that requires grad":
+        "stay in torch inside a penalty or loss: use torch operations (torch.log, .sum(), .mean()) instead of "
+        "numpy, and no .numpy() or .item(), so the result can be back-propagated",
+    "'float' object has no attribute 'backward'":
+        "call .backward() on the loss tensor; take .item() only of the value you return",
+}
 
 
 @dataclass
@@ -60,6 +89,11 @@ class Report:
     @property
     def all_passed(self) -> bool:
         return self.total > 0 and self.passed == self.total
+
+    @property
+    def first_problem(self) -> CaseResult | None:
+        """The first case that did not pass: its hint names the mistake to fix first."""
+        return next((c for c in self.cases if c.status != PASSED), None)
 
     @property
     def score(self) -> float:
@@ -133,7 +167,7 @@ def run_checks(exercise_id: str, fn: Callable) -> Report:
         return report
 
     @contextmanager
-    def case(name: str):
+    def case(name: str, error_hint: str = ""):
         try:
             yield
         except NotImplementedError:
@@ -142,7 +176,10 @@ def run_checks(exercise_id: str, fn: Callable) -> Report:
             report.cases.append(CaseResult(name, FAILED, str(failure)))
         except Exception as err:  # the learner's code raised: report it, never raise it
             where = _learner_frame(err)
-            report.cases.append(CaseResult(name, ERROR, f"your code raised {type(err).__name__}: {err}{where}"))
+            hint = next((f"; {h}" for key, h in TORCH_HINTS.items() if key in str(err)),
+                        f"; {error_hint}" if error_hint else "")
+            report.cases.append(CaseResult(name, ERROR,
+                                           f"your code raised {type(err).__name__}: {err}{where}{hint}"))
         else:
             report.cases.append(CaseResult(name, PASSED))
 
@@ -158,8 +195,31 @@ def _learner_frame(err: BaseException) -> str:
 
 
 def check(exercise_id: str, fn: Callable) -> None:
-    """Check the learner's answer to one exercise and print a verdict per case, with hints."""
-    print(run_checks(exercise_id, fn).text())
+    """Check the learner's answer to one exercise: print a verdict per case, with hints, then raise
+    `ChecksNotPassed` unless every case passed.
+
+    With some cases passed, the points earned are first shown as the cell's result (`Out[..]`), which is how
+    nbgrader reads partial credit from a test cell; then the error makes the cell fail."""
+    report = run_checks(exercise_id, fn)
+    print(report.text())
+    if report.all_passed:
+        return
+    if not report.attempted:
+        raise ChecksNotPassed(f"{exercise_id} not attempted yet: write your answer above, then run this cell again")
+    shell = _ipython()
+    if shell is not None and report.passed:
+        shell.displayhook(report.score)
+    raise ChecksNotPassed(f"{exercise_id}: {report.passed}/{report.total} checks passed, {report.score:g} of "
+                          f"{report.points:g} points: follow the hints above, then run this cell again")
+
+
+def _ipython():
+    """The running IPython shell, or None outside IPython (plain python, pytest)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
 
 
 # ----------------------------------------------------------------------------------------- expectations
@@ -182,6 +242,17 @@ def expect_close(got, expected, *, hint: str = "", rtol: float = 1e-4, atol: flo
         detail = (f"expected {exp_a.item():.6g}, got {got_a.item():.6g}" if exp_a.size == 1 else
                   f"largest difference {np.abs(got_a - exp_a).max():.3g}")
         raise CheckFailed(f"{hint}: {detail}" if hint else detail)
+
+
+def expect_not_close(got, wrong, hint: str, *, rtol: float = 1e-4, atol: float = 1e-6) -> None:
+    """Fail with `hint` when `got` equals `wrong`, the value a known mistake computes."""
+    try:
+        got_a, wrong_a = _as_array(got, "your result"), np.asarray(_as_array(wrong, "wrong"), dtype=float)
+        same = got_a.shape == wrong_a.shape and bool(np.allclose(got_a, wrong_a, rtol=rtol, atol=atol))
+    except (CheckFailed, TypeError, ValueError):
+        return
+    if same:
+        raise CheckFailed(hint)
 
 
 def expect(condition: bool, hint: str) -> None:

@@ -1,8 +1,9 @@
 """Checks for solutions/02_sparse.ipynb: the L1 and KL sparsity penalties and a numerical gradient check."""
+import numpy as np
 import torch
 
 from ...penalties import kl_sparsity, l1_activity
-from . import exercise, expect, expect_close
+from . import exercise, expect, expect_close, expect_not_close
 
 
 def _codes(n=32, k=10, seed=0, dtype=torch.float64):
@@ -16,14 +17,20 @@ def check_l1_activity(fn, case):
         expect_close(fn(torch.zeros(4, 3), 0.1), 0.0, hint="with every h_i = 0 the penalty must be 0")
     with case("lam * sum_i |h_i|, averaged over the examples"):
         got = fn(h, 0.1)
-        expect(not torch.isclose(torch.as_tensor(got, dtype=torch.float64), 0.1 * h.sum(1).mean()),
-               "take the absolute value |h_i|: negative codes must add to the penalty too")
-        expect(not torch.isclose(torch.as_tensor(got, dtype=torch.float64), 0.1 * h.abs().sum()),
-               "average over the examples of the batch (sum over units, mean over examples), so the penalty "
-               "does not grow with the batch size")
+        expect(np.ndim(got) == 0, f"expected one number, got shape {tuple(np.shape(got))}: sum over the units, "
+               "then average over the examples")
+        expect_not_close(got, 0.1 * h.sum(1).mean(), "take the absolute value |h_i|: negative codes must add to "
+                         "the penalty too")
+        expect_not_close(got, 0.1 * h.abs().sum(), "average over the examples of the batch (sum over units, mean "
+                         "over examples), so the penalty does not grow with the batch size")
+        expect_not_close(got, 0.1 * h.abs().mean(), "sum over the units (dim=1), then average over the examples: "
+                         "h.abs().mean() also divides by the number of units")
+        expect_not_close(got, 0.1 * (h ** 2).sum(1).mean(), "the L1 penalty uses |h_i|, not h_i ** 2")
+        expect_not_close(got, h.abs().sum(1).mean(), "multiply by lam")
         expect_close(got, l1_activity(h, 0.1), hint="lam * h.abs().sum(dim=1).mean()")
     with case("proportional to lam"):
-        expect_close(fn(h, 0.3), 3 * l1_activity(h, 0.1), hint="the penalty is lam times the L1 norm")
+        expect_close(fn(h, 0.3), 3 * l1_activity(h, 0.1), hint="the penalty is lam times the L1 norm: use the lam "
+                     "argument, not a constant")
     with case("returns a differentiable scalar tensor"):
         hg = h.clone().requires_grad_(True)
         out = fn(hg, 0.1)
@@ -48,10 +55,18 @@ def check_kl_sparsity(fn, case):
         per_example = torch.stack([kl_sparsity(h[i:i + 1], 0.05, 3.0) for i in range(len(h))])
         expect(not (torch.isclose(got, per_example.mean()) or torch.isclose(got, per_example.sum())),
                "rho_hat_j is the mean activation of unit j over the batch (h.mean(dim=0)), not per example")
+        expect_not_close(got, kl_sparsity(h.T, 0.05, 3.0), "rho_hat_j is the mean of unit j over the batch: "
+                         "h.mean(dim=0), not dim=1")
+        expect_not_close(got, kl_sparsity(h, 0.05, 1.0), "multiply the summed KL by beta")
+        expect_not_close(got, kl_sparsity(h, 0.05, 3.0) / h.shape[1], "sum the KL over the units (.sum()), do "
+                         "not average it")
+        expect_not_close(got, 3 * (0.05 * torch.log(0.05 / rho_hat)).sum(), "KL(rho || rho_hat) has two terms: "
+                         "add (1 - rho) log((1 - rho) / (1 - rho_hat))")
         expect_close(got, kl_sparsity(h, 0.05, 3.0), hint="beta * (rho * log(rho / rho_hat) + (1 - rho) * "
                      "log((1 - rho) / (1 - rho_hat))).sum() with rho_hat = h.mean(dim=0)")
     with case("proportional to beta"):
-        expect_close(fn(h, 0.05, 1.5), kl_sparsity(h, 0.05, 1.5), hint="multiply the summed KL by beta")
+        expect_close(fn(h, 0.05, 1.5), kl_sparsity(h, 0.05, 1.5), hint="multiply the summed KL by the beta argument, "
+                     "not a constant")
     with case("other targets rho"):
         expect_close(fn(h, 0.2, 3.0), kl_sparsity(h, 0.2, 3.0), hint="use the rho argument, not a constant")
     with case("gradients flow to h"):
@@ -67,12 +82,20 @@ def check_kl_sparsity(fn, case):
 def check_numerical_gradient(fn, case):
     x = torch.tensor([0.3, -1.2, 2.0], dtype=torch.float64)
     with case("gradient of sum(x^2) is 2x"):
-        expect_close(fn(lambda v: (v ** 2).sum(), x.clone(), 1e-6), 2 * x, rtol=1e-6,
-                     hint="perturb one entry at a time by +eps and -eps")
+        got = fn(lambda v: (v ** 2).sum(), x.clone(), 1e-6)
+        expect_not_close(got, 4 * x, "divide the difference by 2 eps: (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)",
+                         rtol=1e-3)
+        expect_not_close(got, torch.full_like(x, float(2 * x.sum())), "perturb ONE entry at a time (e_i is the "
+                         "i-th unit vector), not all of x at once", rtol=1e-3)
+        expect_close(got, 2 * x, rtol=1e-4, hint="perturb one entry at a time by +eps and -eps")
     with case("central differences: accurate to O(eps^2)"):
-        expect_close(fn(lambda v: (v ** 3).sum(), x.clone(), 1e-4), 3 * x ** 2, rtol=1e-7, atol=1e-9,
-                     hint="use (f(x + eps e_i) - f(x - eps e_i)) / (2 eps); a one-sided difference "
-                     "(f(x + eps e_i) - f(x)) / eps has an error proportional to eps")
+        got = fn(lambda v: (v ** 3).sum(), x.clone(), 1e-4)
+        one_sided = ((x + 1e-4) ** 3 - x ** 3) / 1e-4
+        expect_not_close(got, one_sided, "this is a one-sided difference (f(x + eps e_i) - f(x)) / eps, whose "
+                         "error is proportional to eps: use (f(x + eps e_i) - f(x - eps e_i)) / (2 eps)", rtol=1e-7,
+                         atol=1e-9)
+        expect_close(got, 3 * x ** 2, rtol=1e-7, atol=1e-9,
+                     hint="use (f(x + eps e_i) - f(x - eps e_i)) / (2 eps), computed in float64")
     with case("leaves x unchanged"):
         x0 = x.clone()
         fn(lambda v: (v ** 2).sum(), x0, 1e-6)

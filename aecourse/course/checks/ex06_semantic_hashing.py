@@ -1,28 +1,51 @@
 """Checks for solutions/06_semantic_hashing.ipynb: noise schedule, binarise-and-pack, flip masks, a hash-table
 lookup and precision@k. The library (aecourse.noisy_codes, aecourse.bits, aecourse.retrieval) is the reference."""
+import itertools
+
 import numpy as np
 
 from ...bits import binarize, n_probes, pack_bits
-from ...hash_index import HashIndex
 from ...noisy_codes import LinearNoise
 from ...retrieval import precision_at_k
-from . import exercise, expect, expect_close
+from . import exercise, expect, expect_close, expect_not_close
 
 
 @exercise("06.linear_noise", function="linear_noise", points=1)
 def check_linear_noise(fn, case):
+    def ref(epoch, epochs, final, end):
+        return LinearNoise(final, 0.0, end)(epoch, epochs)
+
     with case("no noise at the first epoch"):
-        expect_close(fn(0, 100, 8.0, 0.8), 0.0, hint="at epoch 0 the ramp has not started: sigma = 0")
+        got = fn(0, 100, 8.0, 0.8)
+        expect_not_close(got, ref(1, 100, 8.0, 0.8), "epochs count from 0: t = epoch / (epochs - 1), so epoch 0 "
+                         "has t = 0 and sigma = 0")
+        expect_close(got, 0.0, hint="at epoch 0 the ramp has not started: sigma = 0")
     with case("the final level from `end` of training on"):
-        expect_close(fn(99, 100, 8.0, 0.8), 8.0, hint="after the ramp sigma stays at `final`; clip u to [0, 1]")
-        expect_close(fn(90, 100, 8.0, 0.8), 8.0, hint="epoch 90 of 100 is past end = 0.8: sigma = final")
+        late, last = fn(90, 100, 8.0, 0.8), fn(99, 100, 8.0, 0.8)
+        expect_not_close(last, 8.0 * 0.8, "divide t by end (t / end), do not multiply")
+        expect_not_close(late, 8.0 * 90 / 99, "divide t by end: the ramp reaches `final` at t = end, not at t = 1")
+        expect_close(last, 8.0, hint="after the ramp sigma stays at `final`: clip t / end to at most 1, "
+                     "min(t / end, 1)")
+        expect_close(late, 8.0, hint="epoch 90 of 100 is past end = 0.8: sigma = final")
     with case("linear in between"):
         for epoch in (10, 33, 50, 79):
-            expect_close(fn(epoch, 100, 8.0, 0.8), LinearNoise(8.0, 0.0, 0.8)(epoch, 100),
+            got, t = fn(epoch, 100, 8.0, 0.8), epoch / 99
+            expect_not_close(got, 8.0 * min(epoch / 100 / 0.8, 1), "divide by epochs - 1, not epochs: the last "
+                             "epoch, epochs - 1, must reach t = 1", rtol=1e-6)
+            expect_not_close(got, 8.0 * t, "divide t by end: the ramp reaches `final` at t = end, not at t = 1",
+                             rtol=1e-6)
+            expect_not_close(got, 8.0 * min(t * 0.8, 1), "divide t by end (t / end), do not multiply", rtol=1e-6)
+            expect_close(got, ref(epoch, 100, 8.0, 0.8),
                          hint=f"epoch {epoch}: sigma = final * min(t / end, 1) with t = epoch / (epochs - 1)")
     with case("other settings"):
-        expect_close(fn(4, 11, 2.0, 1.0), LinearNoise(2.0, 0.0, 1.0)(4, 11),
+        got = fn(4, 11, 2.0, 1.0)
+        expect_not_close(got, 8.0 * 0.4, "use the `final` argument, not a fixed level")
+        expect_close(got, ref(4, 11, 2.0, 1.0),
                      hint="with end = 1 the ramp lasts the whole training: t = epoch / (epochs - 1)")
+    with case("a single epoch: no division by zero",
+              error_hint="with epochs = 1 there is no epochs - 1 to divide by: t = epoch / max(epochs - 1, 1)"):
+        expect_close(fn(0, 1, 2.0, 0.5), ref(0, 1, 2.0, 0.5), hint="with epochs = 1 the only epoch is 0: t = 0 "
+                     "(t = epoch / max(epochs - 1, 1))")
 
 
 @exercise("06.binarize_and_pack", function="binarize_and_pack", points=1)
@@ -31,16 +54,30 @@ def check_binarize_and_pack(fn, case):
     codes = rng.random((5, 16)).astype(np.float32)
     with case("uint8 bytes, 8 bits to a byte"):
         out = fn(codes)
+        expect(isinstance(out, np.ndarray) and out.shape != (10,), "pack each row on its own: "
+               "np.packbits(bits, axis=1); without axis, packbits flattens the codes first")
         expect(isinstance(out, np.ndarray) and out.dtype == np.uint8 and out.shape == (5, 2),
                f"16 bits pack into 2 bytes: expected a uint8 array of shape (5, 2), got "
                f"{type(out).__name__} {getattr(out, 'dtype', '')} {getattr(out, 'shape', '')}")
     with case("round at 1/2, first bit most significant"):
-        expect_close(fn(codes), pack_bits(binarize(codes)), atol=0,
-                     hint="bit = 1 where code > 0.5; then np.packbits(bits, axis=1)")
+        got, bits = fn(codes), binarize(codes)
+        expect_not_close(got, np.packbits(bits, axis=1, bitorder="little"), "the first bit is the MOST significant "
+                         "one: np.packbits' default bitorder='big'", atol=0)
+        expect_not_close(got, pack_bits((codes > 0).astype(np.uint8)), "round at 1/2: bit = 1 where code > 0.5, "
+                         "not > 0", atol=0)
+        expect_close(got, pack_bits(bits), atol=0, hint="bit = 1 where code > 0.5; then np.packbits(bits, axis=1)")
     with case("a known code"):
         code = np.array([[0.9, 0.1, 0.1, 0.1, 0.1, 0.1, 0.1, 0.8]], dtype=np.float32)
         expect_close(fn(code), np.array([[129]]), atol=0, hint="bits 10000001 are the byte 128 + 1 = 129")
-    with case("widths that are not a multiple of 8"):
+    with case("a code of exactly 0.5 is a 0 bit"):
+        code = np.array([[0.5, 0.9, 0.5, 0.5, 0.5, 0.5, 0.5, 0.5]], dtype=np.float32)
+        got = fn(code)
+        expect_not_close(got, np.array([[255]]), "a code of exactly 0.5 must give bit 0: use code > 0.5 (strictly "
+                         "greater), not >= 0.5", atol=0)
+        expect_close(got, np.array([[64]]), atol=0, hint="bits 01000000 are the byte 64")
+    with case("widths that are not a multiple of 8",
+              error_hint="a width that is not a multiple of 8 leaves a partial byte: let np.packbits(bits, axis=1) "
+                         "pad it"):
         expect_close(fn(codes[:, :12]), pack_bits(binarize(codes[:, :12])), atol=0,
                      hint="12 bits take 2 bytes, the last one padded with zeros on the right")
 
@@ -49,7 +86,7 @@ def _rows(masks) -> set:
     return {tuple(int(v) for v in row) for row in np.asarray(masks)}
 
 
-@exercise("06.flip_masks", function="flip_masks_bits", points=2)
+@exercise("06.flip_masks", function="flip_masks", points=2)
 def check_flip_masks(fn, case):
     with case("radius 0: only the query's own address"):
         out = np.asarray(fn(5, 0))
@@ -61,37 +98,87 @@ def check_flip_masks(fn, case):
             expected = n_probes(n_bits, radius)
             expect(out.ndim == 2 and out.shape[1] == n_bits,
                    f"expected one row of {n_bits} bits per mask, got shape {out.shape}")
-            expect(len(out) == expected, f"expected {expected} masks (sum of C({n_bits}, i) for i <= {radius}), "
-                   f"got {len(out)}; remember the mask with no flip, and every size up to the radius")
-            expect(len(_rows(out)) == expected, "some masks appear twice: each set of flipped bits once")
             expect(set(np.unique(out)) <= {0, 1} and out.sum(axis=1).max() <= radius,
                    f"masks are 0/1 and flip at most {radius} bits")
+            expect(len(_rows(out)) == len(out), "some masks appear twice: each SET of flipped bits once "
+                   "(itertools.combinations, not permutations)")
+            expect(len(out) != n_probes(n_bits, radius - 1), f"the masks with exactly {radius} flips are missing: "
+                   "loop over i in range(radius + 1)")
+            expect(len(out) != expected - 1, "the mask with no flip (all zeros) is missing: the query's own "
+                   "address comes first")
+            expect(len(out) == expected, f"expected {expected} masks (sum of C({n_bits}, i) for i <= {radius}), "
+                   f"got {len(out)}; remember the mask with no flip, and every size up to the radius")
+
+
+def _within(table: dict, query: int, positions: int, radius: int) -> list[int]:
+    """Items whose address differs from `query` in at most `radius` of the low `positions` bits (ids sorted)."""
+    found = []
+    for i in range(radius + 1):
+        for flipped in itertools.combinations(range(positions), i):
+            found += table.get(query ^ sum(1 << p for p in flipped), [])
+    return sorted(found)
+
+
+def _table(keys) -> dict[int, list[int]]:
+    table: dict[int, list[int]] = {}
+    for i, key in enumerate(keys):
+        table.setdefault(int(key), []).append(i)
+    return table
 
 
 @exercise("06.hash_lookup", function="hash_lookup", points=2)
 def check_hash_lookup(fn, case):
     rng = np.random.default_rng(3)
-    n_bits = 8
-    centres = rng.integers(0, 2, (4, n_bits), dtype=np.uint8)
-    db = centres[rng.integers(0, 4, 60)] ^ (rng.random((60, n_bits)) < 0.15).astype(np.uint8)
-    keys = [int(k) for k in np.packbits(db, axis=1)[:, 0]]
-    table: dict[int, list[int]] = {}
-    for i, key in enumerate(keys):
-        table.setdefault(key, []).append(i)
-    index = HashIndex(n_bits, db)
-    queries = [keys[0], keys[5], 0b10101010]
+    centres = rng.integers(0, 2, (4, 8), dtype=np.uint8)
+    db = centres[rng.integers(0, 4, 60)] ^ (rng.random((60, 8)) < 0.15).astype(np.uint8)
+    table8 = _table(np.packbits(db, axis=1)[:, 0])
+    # 12 bits; the query's top three bits are 0, and items sit one and two flips away in those bits
+    q12 = 0b0001_1000_0110
+    near = [q12, q12 ^ 1 << 11, q12 ^ 1 << 8, q12 ^ (1 << 10 | 1), q12 ^ 0b111, q12 ^ 0b1111, q12 ^ 1 << 3]
+    table12 = _table(near + [int(k) for k in rng.integers(0, 1 << 12, 40)])
+
+    def expect_items(table, query, n_bits, radius):
+        got = sorted(int(i) for i in fn(table, query, n_bits, radius))
+        want = _within(table, query, n_bits, radius)
+        if got == want:
+            return
+        expect(len(set(got)) == len(got), f"item ids appear twice ({got}): probe each address once, one mask "
+               "per SET of flipped bits")
+        if n_bits != 8:
+            expect(got != _within(table, query, 8, radius), f"{n_bits}-bit addresses: flip each of the n_bits = "
+                   f"{n_bits} positions, not a fixed 8")
+        expect(got != _within(table, query, query.bit_length(), radius), f"query {query:0{n_bits}b}: "
+               "query.bit_length() ignores the leading 0 bits; flip every one of the n_bits positions")
+        if radius > 2:
+            expect(got != _within(table, query, n_bits, 2), f"radius {radius}: you stop at 2 flips; flip every "
+                   "number of bits from 0 to radius (itertools.combinations(range(n_bits), i) for i in "
+                   "range(radius + 1))")
+        expect(False, f"query {query:0{n_bits}b}, radius {radius}: expected items {want}, got {got}; probe "
+               "key ^ mask for every mask of at most `radius` flipped bits, and skip empty addresses")
+
+    skip_empty = "an address may hold no items: look it up with table.get(key, []), not table[key]"
     for radius in (0, 1, 2):
-        with case(f"radius {radius}: the same items as a brute-force scan"):
-            for q in queries:
-                got = sorted(int(i) for i in fn(table, q, n_bits, radius))
-                query_bits = np.unpackbits(np.array([[q]], dtype=np.uint8), axis=1)
-                want = index.lookup(query_bits, radius)[0].tolist()
-                expect(got == want, f"query {q:08b}, radius {radius}: expected items {want}, got {got}; probe "
-                       "key ^ mask for every mask of at most `radius` flipped bits, and skip empty addresses")
-    with case("an address nobody has gives no items"):
-        empty = next(k for k in range(256) if k not in table)
-        got = list(fn(table, empty, n_bits, 0))
+        with case(f"8 bits, radius {radius}: the same items as a brute-force scan", error_hint=skip_empty):
+            for q in (int(next(iter(table8))), 0b10101010, 0b00001111):
+                expect_items(table8, q, 8, radius)
+    with case("12 bits whose leading bits are 0, radius 1 and 2", error_hint=skip_empty):
+        for radius in (1, 2):
+            expect_items(table12, q12, 12, radius)
+    with case("radius 3", error_hint=skip_empty):
+        expect_items(table12, q12, 12, 3)
+        expect_items(table8, 0b10101010, 8, 3)
+    with case("an address nobody has gives no items", error_hint=skip_empty):
+        empty = next(k for k in range(256) if k not in table8)
+        got = list(fn(table8, empty, 8, 0))
         expect(got == [], f"address {empty:08b} is empty: expected [], got {got}")
+
+
+def _precision(queries, db, query_labels, db_labels, k, *, wrap=False, start=0) -> float:
+    """precision@k with two mistakes as options: uint8 wrap-around (np.abs(q - db) makes 0 - 1 = 255), and
+    skipping the nearest item (start=1)."""
+    distances = (np.abs(queries[:, None, :] - db[None, :, :]) if wrap else queries[:, None, :] != db[None]).sum(2)
+    nearest = np.argsort(distances, axis=1, kind="stable")[:, start:start + k]
+    return float((db_labels[nearest] == query_labels[:, None]).mean())
 
 
 @exercise("06.precision_at_k", function="precision_at_k", points=2)
@@ -103,14 +190,46 @@ def check_precision_at_k(fn, case):
     query_labels = db_labels[:6]
     with case("a hand-made example"):
         db_small = np.array([[0, 0], [1, 1], [0, 1]], dtype=np.uint8)
-        got = fn(np.array([[0, 0]], dtype=np.uint8), db_small, np.array([0]), np.array([0, 1, 0]), 2)
-        expect_close(got, 1.0, hint="the 2 nearest of [00] are 00 (label 0) and 01 (label 0): precision 1")
+        got = fn(np.array([[0, 0]], dtype=np.uint8), db_small, np.array([0]), np.array([0, 1, 0]), 1)
+        expect(np.ndim(got) == 0, f"expected one number (the mean over queries), got shape {np.shape(got)}")
+        expect_not_close(got, 0.0, "the Hamming distance counts the bits that DIFFER (!=): the nearest item is "
+                         "the one with the fewest differing bits")
+        expect_close(got, 1.0, hint="the nearest item to [00] is 00 (label 0, the query's): precision 1")
+    with case("ties broken by id (a stable sort)"):
+        # 16-bit codes at distance 1 or 3 from the query; of the many items at distance 1, only the first ten by id
+        # share the query's label, so any other choice among the ties lowers the precision
+        for seed in range(5):
+            r = np.random.default_rng(seed)
+            n_bits, n = 16, 120
+            close = r.random(n) < 0.5
+            db_t = np.zeros((n, n_bits), dtype=np.uint8)
+            for i in range(n):
+                db_t[i, r.choice(n_bits, 1 if close[i] else 3, replace=False)] = 1
+            labels = np.ones(n, dtype=int)
+            labels[np.flatnonzero(close)[:10]] = 0
+            tie_args = (np.zeros((1, n_bits), dtype=np.uint8), db_t, np.array([0]), labels, 10)
+            got = fn(*tie_args)
+            expect_not_close(got, _precision(*tie_args, start=1), "keep the first k, [:, :k]: the queries are not "
+                             "in the database, so the nearest item is not the query itself")
+            expect_close(got, 1.0, hint="many items are equally near: break ties by id, with "
+                         "np.argsort(distances, axis=1, kind='stable'); the default sort (and np.argpartition) may "
+                         "reorder equal distances")
     for k in (1, 5, 20):
         with case(f"k = {k}"):
-            expect_close(fn(queries, db, query_labels, db_labels, k),
-                         precision_at_k(queries, db, query_labels, db_labels, k),
-                         hint="rank the database by Hamming distance (ties by id: np.argsort(..., kind='stable')), "
-                              "keep the first k, average the share of same-label items over queries")
+            got = fn(queries, db, query_labels, db_labels, k)
+            want = precision_at_k(queries, db, query_labels, db_labels, k)
+            expect(np.ndim(got) == 0, f"expected one number (the mean over queries), got shape {np.shape(got)}")
+            args = (queries, db, query_labels, db_labels, k)
+            wrapped, skipped = _precision(*args, wrap=True), _precision(*args, start=1)
+            if not np.isclose(wrapped, want):
+                expect_not_close(got, wrapped, "uint8 arithmetic wraps around: 0 - 1 is 255, so np.abs(q - db) is "
+                                 "not the number of differing bits; count them with (q != db).sum(...), or cast "
+                                 "to int first")
+            if not np.isclose(skipped, want):
+                expect_not_close(got, skipped, "keep the first k, [:, :k]: the queries are not in the database, so "
+                                 "the nearest item is not the query itself")
+            expect_close(got, want, hint="rank the database by Hamming distance (ties by id: np.argsort(..., "
+                         "kind='stable')), keep the first k, average the share of same-label items over queries")
     with case("returns a float"):
         out = fn(queries, db, query_labels, db_labels, 5)
         expect(np.ndim(out) == 0, f"expected one number (the mean over queries), got shape {np.shape(out)}")
