@@ -1,3 +1,4 @@
+import hashlib
 import os
 from pathlib import Path
 
@@ -10,6 +11,20 @@ os.environ.setdefault("MPLBACKEND", "Agg")
 for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
+# What `make test-fast` leaves out (marked `slow`): the notebooks (nbval) and the tests that execute notebooks, drive
+# a browser, build the website or run the benchmarks, and the lessons' claims, which train the lessons' models (test
+# files, or a file's tests whose names start the same, and tests using a fixture named `trained`). The rest tests the
+# library, in under a minute.
+SLOW = ("tests/browser/", "tests/test_lesson0", "tests/test_notebooks.py", "tests/test_grading.py",
+        "tests/test_nbgrader_compat.py", "tests/test_benchmarks.py", "tests/test_render.py",
+        "tests/test_cli.py::test_check_")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if ".ipynb" in item.nodeid or item.nodeid.startswith(SLOW) or "trained" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture
 def root() -> Path:
@@ -21,3 +36,51 @@ def root() -> Path:
 def _cpu_unless_asked(monkeypatch):
     """Unit tests run where the library would run; tests of the override set AECOURSE_DEVICE themselves."""
     monkeypatch.delenv("AECOURSE_DEVICE", raising=False)
+
+
+@pytest.fixture(scope="session")
+def train_once(tmp_path_factory):
+    """Train what several tests need once per test run: `train_once(key, train)` returns `train()`'s result (a model,
+    or a tuple of models and records: anything torch.save takes), computed the first time `key` is asked for and
+    shared after, also between pytest-xdist's worker processes (through a file, under a lock). The key names the
+    recipe, e.g. ("hashing AE", 16 bits, seed 0); tests must not modify what they get."""
+    import torch
+    from filelock import FileLock
+
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "trained-once"
+    shared.mkdir(parents=True, exist_ok=True)
+    cache = {}
+
+    def get(key, train):
+        if key not in cache:
+            path = shared / f"{hashlib.sha256(repr(key).encode()).hexdigest()[:20]}.pt"
+            with FileLock(f"{path}.lock"):
+                if path.is_file():
+                    cache[key] = torch.load(path, weights_only=False)
+                else:
+                    cache[key] = train()
+                    torch.save(cache[key], path)
+        return cache[key]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def hashing_ae(train_once):
+    """Lesson 06's hashing autoencoder on the digits as the lesson trains it (the default recipe: 200 epochs, noise
+    ramped linearly to 8), once per run for each (n_bits, seed): `hashing_ae(16, seed=0)` returns (model, recorder),
+    the recorder a CodeRecorder of the first 500 training images (recording does not change the training)."""
+    from aecourse.callbacks import CodeRecorder
+    from aecourse.data import load_digits
+    from aecourse.noisy_codes import noise_schedule
+    from aecourse.semantic_hashing import train_hashing_autoencoder
+
+    def train(n_bits, seed):
+        digits = load_digits()
+        recorder = CodeRecorder(digits.x_train[:500])
+        model, _ = train_hashing_autoencoder(digits.x_train, n_bits, noise_schedule("linear", 8.0), seed=seed,
+                                             callbacks=[recorder])
+        return model, recorder
+
+    return lambda n_bits, seed=0: train_once(("hashing AE", "digits", n_bits, seed), lambda: train(n_bits, seed))

@@ -5,7 +5,7 @@ import torch
 
 from aecourse.callbacks import CodeRecorder
 from aecourse.data import load_digits
-from aecourse.noisy_codes import ConstantNoise, NoisySigmoid, noise_schedule
+from aecourse.noisy_codes import ConstantNoise, NoisySigmoid
 from aecourse.semantic_hashing import (
     BitBalance,
     ItemIndex,
@@ -92,13 +92,13 @@ def test_bad_input(digits):
 # ------------------------------------------------------------------------------------------ lesson claims
 
 @pytest.fixture(scope="module")
-def trained(digits):
-    """The lesson's 16-bit model (noise ramp to 8) and the same network without noise, 200 epochs as in 06a."""
-    out = {}
-    for name, schedule in (("noise", noise_schedule("linear", 8.0)), ("plain", ConstantNoise(0.0))):
-        recorder = CodeRecorder(digits.x_train[:500])
-        model, _ = train_hashing_autoencoder(digits.x_train, 16, schedule, callbacks=[recorder])
-        out[name] = model, recorder
+def trained(digits, hashing_ae):
+    """The lesson's 16-bit model (noise ramp to 8; trained once per run, shared with test_lesson06: conftest.py) and
+    the same network without noise, 200 epochs as in 06a."""
+    out = {"noise": hashing_ae(16, seed=0)}
+    recorder = CodeRecorder(digits.x_train[:500])
+    model, _ = train_hashing_autoencoder(digits.x_train, 16, ConstantNoise(0.0), callbacks=[recorder])
+    out["plain"] = model, recorder
     return out
 
 

@@ -20,9 +20,13 @@ from pathlib import Path
 import nbformat
 
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
-KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
+# What JupyterLab writes into a notebook's metadata when ipykernel's kernel starts: stored the same, a notebook opens
+# unmodified (no dot on its tab). The Python version is left out; `make lab`'s kernel (jupyter/data) leaves it out too.
+KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
+LANGUAGE_INFO = {"name": "python", "mimetype": "text/x-python", "codemirror_mode": {"name": "ipython", "version": 3},
+                 "pygments_lexer": "ipython3", "nbconvert_exporter": "python", "file_extension": ".py"}
 GENERATED_KEY = "aecourse"  # exercises/ notebooks record their source and fingerprint here
-NOTEBOOK_METADATA = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
+NOTEBOOK_METADATA = {"kernelspec": KERNELSPEC, "language_info": LANGUAGE_INFO}
 CHECK_CALL = re.compile(r"""check\(\s*["']([\w.]+)["']""")
 PURE_CHECK_LINE = re.compile(r"""^\s*(#.*)?$|^\s*check\(\s*["'][\w.]+["']\s*,\s*\w+\s*\)\s*;?\s*$""")
 ANSWER_MARKERS = ("### BEGIN SOLUTION", "raise NotImplementedError()")  # in solutions/; the stub in exercises/
@@ -126,6 +130,9 @@ def problems(nb: nbformat.NotebookNode) -> list[str]:
     extra = sorted(set(nb.metadata) - set(NOTEBOOK_METADATA) - {GENERATED_KEY})
     if extra:
         found.append(f"stray notebook metadata {extra}")
+    elif any(nb.metadata.get(key) != value for key, value in NOTEBOOK_METADATA.items()):
+        found.append("kernelspec or language_info differ from what the kernel reports (JupyterLab would open the "
+                     "notebook as modified)")
     for i, (cell, meta) in enumerate(zip(nb.cells, nbgrader_metadata(nb))):
         if cell.get("metadata", {}) != _cell_metadata(meta):
             if set(cell.get("metadata", {})) - {"nbgrader"}:
