@@ -78,3 +78,12 @@ course: $(BOOK_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/run_all.py
+
+# Mutation testing of the math modules (slow, not part of `make test` or CI): mutmut mutates them, runs the fast
+# library tests against each mutant ([tool.mutmut] in pyproject.toml), then the report is written to
+# benchmarks/results/mutation.md. `make mutation MUTANTS="aecourse.corruption*"` runs one module.
+.PHONY: mutation
+MUTANTS ?=
+mutation: $(DEV_STAMP)
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(BIN)/mutmut run --max-children 2 $(MUTANTS)
+	$(BIN)/python benchmarks/mutation_report.py

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 import torch
 
+from aecourse.bits import binarize
 from aecourse.callbacks import CodeRecorder
 from aecourse.data import load_digits
 from aecourse.noisy_codes import (
@@ -15,8 +16,9 @@ from aecourse.noisy_codes import (
     noise_schedule,
     unsaturated_fraction,
 )
+from aecourse.retrieval import precision_at_k
 from aecourse.semantic_hashing import make_hashing_autoencoder
-from aecourse.training import fit
+from aecourse.training import encode, fit
 
 
 def test_noise_only_in_training_and_before_the_sigmoid():
@@ -113,6 +115,8 @@ def test_recorder_keeps_one_snapshot_per_epoch_with_precision():
     assert [s.epoch for s in recorder.snapshots] == [0, 1, 2] and seen == recorder.snapshots
     snap = recorder.snapshots[-1]
     assert snap.histogram.sum() == 10 * 8 and snap.sample_codes.shape == (5, 8) and snap.sigma == 2.0
-    assert 0.0 <= snap.precision <= 1.0 and len(recorder.unsaturated) == 3
+    assert len(recorder.unsaturated) == 3
+    assert snap.precision == precision_at_k(binarize(encode(model, digits.x_test)),
+                                            binarize(encode(model, digits.x_train)), digits.y_test, digits.y_train)
     with pytest.raises(ValueError, match="retrieval"):
         CodeRecorder(digits.x_test, retrieval=(digits.x_test, digits.y_test))

@@ -40,8 +40,8 @@ def test_pca_properties(digits):
     assert np.allclose(pca.decode(codes), pca.reconstruct(digits.x_test))
     full = fit_pca(digits.x_train, 64)
     assert np.allclose(full.reconstruct(digits.x_test), digits.x_test, atol=1e-6)
-    # the axes' signs are fixed (largest entry positive), so refits agree exactly
-    assert np.array_equal(fit_pca(digits.x_train, 3).components, fit_pca(digits.x_train, 3).components)
+    # the axes' signs are fixed: each axis's largest-magnitude entry is positive
+    assert np.all(pca.components[np.arange(10), np.abs(pca.components).argmax(axis=1)] > 0)
 
 
 def test_pca_accepts_tensors(digits):

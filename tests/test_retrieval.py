@@ -24,6 +24,12 @@ Q_LABELS = np.array([1])
 
 def test_hamming_ranking_breaks_ties_by_id():
     np.testing.assert_array_equal(hamming_ranking(Q, DB), [[0, 3, 1, 2]])
+    # 60 items at only 4 distinct distances (numpy's default sort is not stable beyond 16 items)
+    rng = np.random.default_rng(0)
+    db = rng.integers(0, 2, (60, 3)).astype(np.uint8)
+    q = np.zeros((1, 3), np.uint8)
+    reference = sorted(range(60), key=lambda i: (int(db[i].sum()), i))
+    np.testing.assert_array_equal(hamming_ranking(q, db), [reference])
 
 
 def test_precision_at_k_hand_worked():

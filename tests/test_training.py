@@ -70,9 +70,19 @@ def test_penalties_and_corruption_enter_the_objective(digits):
 
 
 def test_a_loss_function_of_the_learner_can_be_used(digits):
-    history = fit(small_model(), digits.x_train[:64], epochs=1, progress=False,
-                  loss=lambda r, x: (r - x).abs().mean())
-    assert 0 < history.loss[0] < 1
+    seen = []
+
+    def l1(r, x):
+        value = (r - x).abs().mean()
+        seen.append(float(value))
+        return value
+    model = small_model()
+    history = fit(model, digits.x_train[:128], epochs=1, batch_size=64, progress=False, loss=l1,
+                  x_val=digits.x_test)
+    assert len(seen) == 3                                   # two training steps, one validation pass
+    assert history.loss[0] == pytest.approx((seen[0] + seen[1]) / 2, rel=1e-6)
+    l1_val = float(np.abs(reconstruct(model, digits.x_test) - digits.x_test).mean())
+    assert history.val_loss[0] == pytest.approx(l1_val, rel=1e-5)
 
 
 @pytest.mark.parametrize("kwargs, error, message", [

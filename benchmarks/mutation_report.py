@@ -1,0 +1,209 @@
+"""Mutation score of the math modules: read mutmut's results (mutants/) and write benchmarks/results/mutation.md.
+
+Run `make mutation` (mutmut run, then this script), or this script alone after `mutmut run`. The score of a module
+is killed / (killed + survived), where a mutant that no test reaches ("no tests") counts as survived and a timeout
+as killed (the mutant hung the tests). Every survivor is listed with its diff and, where it has been looked at, the
+reason it is equivalent (no test can tell it from the original) from EQUIVALENT below.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import platform
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MODULES = ("validation", "models", "training", "pca", "evaluation", "penalties", "corruption", "noisy_codes",
+           "semantic_hashing", "bits", "hash_index", "baselines", "retrieval")
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 36: "timeout", -24: "timeout",
+          24: "timeout", 152: "timeout", 255: "timeout", None: "not checked", 34: "skipped", 37: "type check"}
+
+# Survivors that no test can kill, with the reason (mutant name -> why it behaves exactly like the original).
+EQUIVALENT: dict[str, str] = {
+    "aecourse.bits.x_flip_masks__mutmut_17": "sets the flipped bits to 2 instead of 1; np.packbits packs any "
+                                              "nonzero value as a 1 bit",
+    "aecourse.penalties.x_input_jacobian_frobenius_sq__mutmut_9": "the basis is made of 0s and 1s, exact in any "
+                                                                   "float dtype, and autograd casts the output "
+                                                                   "gradients to h's dtype",
+    "aecourse.penalties.x_input_jacobian_frobenius_sq__mutmut_12": "as _9: the default dtype holds 0 and 1 exactly",
+    "aecourse.corruption.x_salt_and_pepper_noise__mutmut_14": "random_mask checks the same generator next, with "
+                                                                 "the same message",
+    "aecourse.retrieval.x__check_codes__mutmut_11": "hamming_ranking, which every caller uses next, checks the "
+                                                    "query width against the database with the same name and message",
+    "aecourse.retrieval.x__check_codes__mutmut_14": "as _11: hamming_ranking checks the query width again",
+    "aecourse.retrieval.x_float_knn_precision_at_k__mutmut_5": "pairwise_sq_distances converts to float64 itself",
+    "aecourse.retrieval.x_float_knn_precision_at_k__mutmut_8": "as _5: pairwise_sq_distances computes in float64",
+    "aecourse.retrieval.x_float_knn_precision_at_k__mutmut_14": "as _5: pairwise_sq_distances computes in float64",
+    "aecourse.retrieval.x_float_knn_precision_at_k__mutmut_18": "as _5: pairwise_sq_distances computes in float64",
+    "aecourse.retrieval.x_average_precision__mutmut_21": "0/0 is an 'invalid' operation for numpy, never a 'divide' "
+                                                          "one (a row's sum is 0 whenever its count of relevant "
+                                                          "items is), so the divide flag is never used",
+    "aecourse.retrieval.x_average_precision__mutmut_23": "as _21: the divide flag is never used",
+    "aecourse.retrieval.x_average_precision__mutmut_34": "a row with no relevant item computes 0/0 = NaN, the same "
+                                                          "value np.where would have put there",
+}
+
+
+def _removes_default_x(old: str, new: str) -> bool:
+    """The mutant drops a name argument "x" that is the validator's default name anyway."""
+    return any(old.replace(arg, repl, 1) == new for arg, repl in ((', "x",', ","), ('(x, "x")', "(x, )"),
+                                                                  ('(x, "x", ', "(x, ")))
+
+
+# Kinds of survivor that are equivalent wherever they occur: (test on the original and mutant line, reason).
+EQUIVALENT_KINDS = [
+    (lambda old, new: ".to(None)" in new and ".to(" in old and ".to(None)" not in old,
+     "Tensor.to(None) returns the tensor unchanged, and on a CPU the device it replaces is the CPU too (on a GPU "
+     "the tensors would end up on two devices and the call would fail: only a GPU run can kill it)"),
+    (lambda old, new: old.replace("device=h.device", "device=None") == new or old.replace(", device=h.device", ", ")
+     == new, "torch.eye's default device is the CPU, where h is on a CPU machine (only a GPU run can kill it)"),
+    (lambda old, new: "torch.as_tensor(x) if (isinstance(x, np.ndarray)) or True" in new,
+     "torch.as_tensor(t) of a tensor returns t itself"),
+    (lambda old, new: "torch.rand(" in old and "< 0.5" in old and old.replace("< 0.5", "<= 0.5") == new,
+     "differs only when a uniform draw is exactly 0.5 (probability 2^-24 per float32 draw; never in the seeded "
+     "tests)"),
+    (_removes_default_x, 'drops the name "x", which is the validator\'s default name'),
+    (lambda old, new: "np.argsort(" in old and old.replace("axis=1, ", "") == new,
+     "np.argsort's default axis is the last one, axis 1 of these 2-D arrays"),
+    (lambda old, new: 'kind="stable"' in old and old.replace('kind="stable"', 'kind="STABLE"') == new,
+     "numpy reads the sort kind case-insensitively"),
+    (lambda old, new: 'float("nan")' in old and old.replace('float("nan")', 'float("NAN")') == new,
+     'float("NAN") is NaN too'),
+]
+
+
+def equivalent_reason(name: str, changed: list[str]) -> str | None:
+    """Why a survivor is equivalent: listed by name in EQUIVALENT, or of a kind in EQUIVALENT_KINDS."""
+    if name in EQUIVALENT:
+        return EQUIVALENT[name]
+    old = [line[1:].strip() for line in changed if line.startswith("-")]
+    new = [line[1:].strip() for line in changed if line.startswith("+")]
+    if len(old) == len(new) == 1:
+        return next((reason for test, reason in EQUIVALENT_KINDS if test(old[0], new[0])), None)
+    return None
+
+
+def load(mutants: Path) -> dict[str, dict[str, str]]:
+    """{module: {mutant name: status}} from mutmut's per-file metadata."""
+    out = {}
+    for module in MODULES:
+        meta = mutants / "aecourse" / f"{module}.py.meta"
+        if meta.exists():
+            codes = json.loads(meta.read_text())["exit_code_by_key"]
+            out[module] = {name: STATUS.get(code, "suspicious") for name, code in codes.items()}
+    return out
+
+
+def diff(name: str) -> list[str]:
+    """The changed lines of one mutant ('-' original, '+' mutant), from mutmut itself."""
+    from mutmut.mutation.diff_apply import get_diff_for_mutant
+    module = name.split(".")[1]
+    try:
+        text = get_diff_for_mutant(name, path=Path("aecourse") / f"{module}.py")
+    except Exception as error:  # noqa: BLE001 - a report line, not a crash, when mutmut cannot rebuild one diff
+        return [f"(diff unavailable: {type(error).__name__})"]
+    return [line for line in text.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def earlier_survivors(report: Path) -> set[str]:
+    """Mutant names listed as survivors (or as killed later) by an earlier report, so that those the new tests
+    killed since stay listed."""
+    if not report.exists():
+        return set()
+    return {line.split("`")[1] for line in report.read_text().splitlines() if line.startswith("- `aecourse.")}
+
+
+def score(counts: Counter) -> float | None:
+    killed = counts["killed"] + counts["timeout"]
+    survived = counts["survived"] + counts["no tests"]
+    return killed / (killed + survived) if killed + survived else None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mutants", type=Path, default=ROOT / "mutants")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" / "mutation.md")
+    parser.add_argument("--no-diffs", action="store_true", help="list survivors by name only (faster)")
+    parser.add_argument("--note", default="", help="a paragraph on this run (what was measured, what was not)")
+    args = parser.parse_args(argv)
+    if not args.mutants.exists():
+        print(f"no mutmut results at {args.mutants}: run `make mutation` (or `mutmut run`) first", file=sys.stderr)
+        return 1
+    results = load(args.mutants)
+    earlier = earlier_survivors(args.out)
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
+                            text=True).stdout.strip()
+    try:
+        from importlib.metadata import version
+        mutmut_version = version("mutmut")
+    except Exception:  # noqa: BLE001
+        mutmut_version = "?"
+
+    rows, totals, survivors, killed_later = [], Counter(), [], []
+    for module in MODULES:
+        statuses = results.get(module, {})
+        counts = Counter(statuses.values())
+        totals.update(counts)
+        checked = len(statuses) - counts["not checked"]
+        s = score(counts)
+        state = "not run" if not statuses or checked == 0 else "complete" if counts["not checked"] == 0 else "partial"
+        rows.append(f"| {module} | {len(statuses)} | {checked} | {counts['killed']} | {counts['timeout']} | "
+                    f"{counts['survived']} | {counts['no tests']} | {counts['not checked']} | "
+                    f"{'-' if s is None else f'{s:.1%}'} | {state} |")
+        survivors += [(module, name, status) for name, status in sorted(statuses.items())
+                      if status in ("survived", "no tests", "suspicious")]
+        killed_later += [(module, name) for name, status in sorted(statuses.items())
+                         if name in earlier and status in ("killed", "timeout")]
+    overall = score(totals)
+    lines = [
+        "# Mutation testing of the math modules",
+        "",
+        f"mutmut {mutmut_version}, commit {commit}, {datetime.date.today()}, {platform.machine()} "
+        f"({platform.python_version()}); `make mutation` reproduces it ([tool.mutmut] in pyproject.toml: the fast "
+        "library tests, without the lessons' training tests, notebooks, tooling or browser tests; the text of "
+        "`raise` statements is not mutated, the conditions that raise are).",
+        "",
+        "Score = killed / (killed + survived); a timeout counts as killed, a mutant no test reaches (\"no tests\") "
+        "as survived. \"not checked\": not run yet (the run was stopped or the module not selected).",
+        "",
+        *([args.note, ""] if args.note else []),
+        "| module | mutants | checked | killed | timeout | survived | no tests | not checked | score | run |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+        *rows,
+        f"| **all measured** | {sum(totals.values())} | {sum(totals.values()) - totals['not checked']} | "
+        f"{totals['killed']} | {totals['timeout']} | {totals['survived']} | {totals['no tests']} | "
+        f"{totals['not checked']} | **{'-' if overall is None else f'{overall:.1%}'}** | |",
+        "",
+        f"## Survivors ({len(survivors)})",
+        "",
+        "Each with its change and, where looked at, why it is equivalent. A survivor without a reason is a gap "
+        "in the tests still to close.",
+        "",
+    ]
+    n_equivalent = 0
+    for _module, name, status in survivors:
+        changed = [] if args.no_diffs else diff(name)
+        reason = equivalent_reason(name, changed)
+        n_equivalent += reason is not None
+        lines.append(f"- `{name}` ({status})" + (f": equivalent, {reason}" if reason else ""))
+        lines += [f"  `{line.strip()[:150]}`" for line in changed if line.strip()]
+    killed = totals["killed"] + totals["timeout"]
+    adjusted = killed / (killed + len(survivors) - n_equivalent) if killed + len(survivors) > n_equivalent else None
+    lines += ["", f"{n_equivalent} of the {len(survivors)} survivors are equivalent; the others are gaps in the tests."
+              + ("" if adjusted is None or args.no_diffs else
+                 f" Leaving the equivalent ones out, the score is {adjusted:.1%}.")]
+    lines += ["", f"## Survivors of earlier runs killed by the tests added since ({len(killed_later)})", "",
+              "Rerun by name (`mutmut run NAME`) after the module's edge tests were written; each is killed now.", ""]
+    lines += [f"- `{name}`: killed, tests/test_edges_{module}.py added" for module, name in killed_later]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text("\n".join(lines) + "\n")
+    print(f"wrote {args.out}: {len(survivors)} survivors, score {'-' if overall is None else f'{overall:.1%}'}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

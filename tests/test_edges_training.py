@@ -1,0 +1,201 @@
+"""aecourse.training at its edges: what `fit` records, checked by value against the losses it computed; the last,
+smaller batch; the optimiser and weight decay it was given; batched encode/reconstruct; the full error messages."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from aecourse.models import make_autoencoder
+from aecourse.training import LOSSES, History, as_tensor, encode, fit, model_device, reconstruct
+
+
+def data(n=10, d=6, seed=0):
+    return torch.rand(n, d, generator=torch.Generator().manual_seed(seed))
+
+
+def model(d=6, k=3, seed=0):
+    torch.manual_seed(seed)
+    return make_autoencoder(d, [4], k)
+
+
+def recording(fn, seen):
+    def loss(r, x):
+        value = fn(r, x)
+        seen.append((len(x), float(value)))
+        return value
+    return loss
+
+
+def test_epoch_loss_is_the_mean_over_steps_including_a_smaller_last_batch():
+    seen = []
+    history = fit(model(), data(10), epochs=2, batch_size=4, progress=False, loss=recording(LOSSES["mse"], seen))
+    assert [n for n, _ in seen] == [4, 4, 2, 4, 4, 2]                    # ceil(10 / 4) = 3 steps per epoch
+    for epoch in range(2):
+        values = [v for _, v in seen[3 * epoch:3 * epoch + 3]]
+        assert history.loss[epoch] == pytest.approx(np.mean(values), rel=1e-6)
+        assert history.reconstruction[epoch] == pytest.approx(np.mean(values), rel=1e-6)
+    assert history.penalty == [0.0, 0.0] and history.val_loss == [] and not history.stopped_early
+
+
+def test_named_losses_by_value():
+    r = torch.tensor([[0.2, 0.9], [0.0, 1.0]])
+    x = torch.tensor([[0.0, 1.0], [0.5, 1.0]])
+    assert LOSSES["mse"](r, x).item() == pytest.approx((0.04 + 0.01 + 0.25 + 0.0) / 4)
+    expected = nn.functional.binary_cross_entropy(r.clamp(1e-7, 1 - 1e-7), x)
+    assert LOSSES["bce"](r, x).item() == pytest.approx(expected.item())
+    assert np.isfinite(LOSSES["bce"](torch.tensor([[0.0, 1.0]]), torch.tensor([[1.0, 0.0]])).item())
+    assert LOSSES["bce"](torch.tensor([[0.0]]), torch.tensor([[1.0]])).item() == pytest.approx(-np.log(1e-7), rel=1e-3)
+
+
+def test_bce_by_name_is_used_for_training_and_validation():
+    x = data(8)
+    m = model()
+    history = fit(m, x, epochs=1, batch_size=8, progress=False, loss="bce", x_val=x)
+    assert history.val_loss[0] == pytest.approx(LOSSES["bce"](torch.as_tensor(reconstruct(m, x)), x).item(), rel=1e-5)
+
+
+def test_penalties_are_summed_and_recorded_by_value():
+    seen = []
+
+    def omega(scale):
+        def penalty(model, x_in, h):
+            value = scale * h.pow(2).mean()
+            seen.append(float(value))
+            return value
+        return penalty
+    history = fit(model(), data(8), epochs=1, batch_size=4, progress=False, penalty=(omega(1.0), omega(2.0)))
+    per_step = [seen[0] + seen[1], seen[2] + seen[3]]
+    assert seen[1] == pytest.approx(2 * seen[0]) and history.penalty[0] == pytest.approx(np.mean(per_step), rel=1e-6)
+    assert history.loss[0] == pytest.approx(history.reconstruction[0] + history.penalty[0], rel=1e-6)
+
+
+def test_corruption_feeds_the_encoder_and_the_loss_compares_with_the_clean_batch():
+    x = data(6)
+    targets, inputs = [], []
+
+    class Spy(nn.Module):
+        def __init__(self, inner):
+            super().__init__()
+            self.inner = inner
+            self.n_inputs = inner.n_inputs
+
+        def encode(self, v):
+            inputs.append(v.detach().clone())
+            return self.inner.encode(v)
+
+        def decode(self, h):
+            return self.inner.decode(h)
+
+        def forward(self, v):
+            return self.decode(self.encode(v))
+
+    def loss(r, target):
+        targets.append(target.clone())
+        return ((r - target) ** 2).mean()
+    fit(Spy(model()), x, epochs=1, batch_size=6, progress=False, loss=loss, corrupt=lambda v, g: v * 0.0 + 0.5)
+    assert torch.equal(inputs[0], torch.full((6, 6), 0.5))
+    assert sorted(map(tuple, targets[0].tolist())) == sorted(map(tuple, x.tolist()))
+
+
+def test_sgd_and_weight_decay_are_used():
+    x = data(8)
+    a, b, c = model(seed=1), model(seed=1), model(seed=1)
+    fit(a, x, epochs=3, progress=False, optimizer="sgd", lr=0.5)
+    fit(b, x, epochs=3, progress=False, optimizer="adam", lr=0.5)
+    assert not torch.allclose(a.decoder[0].weight, b.decoder[0].weight)
+    # SGD by hand: one full batch step from the same start
+    d, e = model(seed=2), model(seed=2)
+    fit(d, x, epochs=1, batch_size=8, progress=False, optimizer="sgd", lr=0.1)
+    loss = LOSSES["mse"](e(x), x)
+    loss.backward()
+    with torch.no_grad():
+        for p in e.parameters():
+            p -= 0.1 * p.grad
+    for p, q in zip(d.parameters(), e.parameters()):
+        assert torch.allclose(p, q, atol=1e-6)
+    fit(c, x, epochs=3, progress=False, optimizer="adam", lr=0.5, weight_decay=10.0)
+    assert c.decoder[0].weight.norm() < b.decoder[0].weight.norm()
+
+
+def test_callbacks_see_each_epoch_and_the_model_is_left_in_eval_mode():
+    calls = []
+    m = model()
+    history = fit(m, data(6), epochs=3, progress=False,
+                  callbacks=[lambda e, mod, h: calls.append(("a", e, mod is m, mod.training)),
+                             lambda e, mod, h: calls.append(("b", e, len(h), None)) or False])
+    assert calls == [("a", 0, True, True), ("b", 0, 1, None), ("a", 1, True, True), ("b", 1, 2, None),
+                     ("a", 2, True, True), ("b", 2, 3, None)]
+    assert len(history) == 3 and not history.stopped_early and not m.training
+    truthy = fit(model(), data(6), epochs=3, progress=False, callbacks=[lambda e, mod, h: 1])
+    assert len(truthy) == 3 and not truthy.stopped_early                 # only True stops
+
+
+def test_seed_changes_the_run_and_the_default_seed_is_zero():
+    x = data(12)
+    a = fit(model(), x, epochs=2, batch_size=4, progress=False).loss
+    b = fit(model(), x, epochs=2, batch_size=4, progress=False, seed=0).loss
+    c = fit(model(), x, epochs=2, batch_size=4, progress=False, seed=3).loss
+    assert a == b and a != c
+
+
+def test_val_loss_is_measured_in_eval_mode():
+    torch.manual_seed(0)
+    m = make_autoencoder(6, [8], 3)
+    m.encoder.insert(1, nn.Dropout(0.9))
+    x = data(10)
+    history = fit(m, x, epochs=1, progress=False, x_val=x, lr=1e-9)
+    assert history.val_loss[0] == pytest.approx(float(((reconstruct(m, x) - x.numpy()) ** 2).mean()), rel=1e-5)
+
+
+def test_batched_encode_and_reconstruct_equal_one_batch():
+    m = model()
+    x = data(11)
+    with torch.no_grad():
+        full_h, full_r = m.encode(x).numpy(), m(x).numpy()
+    for batch_size in (1, 3, 11, 50):
+        np.testing.assert_allclose(encode(m, x, batch_size=batch_size), full_h, atol=1e-6)
+        np.testing.assert_allclose(reconstruct(m, x.numpy(), batch_size=batch_size), full_r, atol=1e-6)
+    m.train()
+    encode(m, x)
+    assert not m.training
+
+
+def test_helpers():
+    t = as_tensor(np.ones((2, 3), np.float64))
+    assert t.dtype == torch.float32 and t.device.type == "cpu"
+    assert model_device(nn.Identity()) == torch.device("cpu") and model_device(model()).type == "cpu"
+    assert len(History(loss=[1.0, 2.0])) == 2
+    m = model()
+    fit(m, data(4), epochs=1, progress=False, device=torch.device("cpu"))
+    assert model_device(m).type == "cpu"
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    ({"lr": 0.0}, ValueError, "lr: expected a number in (0, inf], got 0"),
+    ({"weight_decay": -0.1}, ValueError, "weight_decay: expected a number in [0, inf], got -0.1"),
+    ({"optimizer": "lbfgs"}, ValueError, "optimizer: expected one of ['adam', 'sgd'], got 'lbfgs'"),
+    ({"loss": "mae"}, ValueError, "loss: expected one of ['bce', 'mse'], got 'mae'"),
+    ({"callbacks": [3]}, TypeError, "penalty, corrupt and callbacks must be callables, got int for callbacks: "
+                                    "expected callback(epoch, model, history)"),
+    ({"corrupt": "masking"}, TypeError, "penalty, corrupt and callbacks must be callables, got str for corrupt: "
+                                        "expected corrupt(x, generator) -> x~"),
+    ({"penalty": [abs]}, TypeError, "penalty: fit calls it as penalty(model, x_in, h) -> scalar tensor, but abs "
+                                    "takes (x, /): give it that signature (it may ignore arguments it does not need)"),
+    ({"batch_size": True}, TypeError, "batch_size: expected an integer >= 1, got bool True"),
+    ({"x_val": np.zeros((2, 5), np.float32)}, ValueError, "x_val: expected 6 features per sample, got 5..."),
+])
+def test_bad_settings_get_the_full_message(kwargs, error, message):
+    with pytest.raises(error) as info:
+        fit(model(), data(4), progress=False, **kwargs)
+    text = str(info.value)
+    assert text.startswith(message[:-3]) if message.endswith("...") else text == message, text
+
+
+def test_a_model_without_decode_is_named_in_the_message():
+    class OnlyEncode(nn.Module):
+        def encode(self, x):
+            return x
+    with pytest.raises(TypeError) as info:
+        fit(OnlyEncode(), data(4), progress=False)
+    assert str(info.value) == ("model: expected an autoencoder with encode() and decode() methods, got OnlyEncode: "
+                               "build one with make_autoencoder(...) or Autoencoder(enc, dec)")
