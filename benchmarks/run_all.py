@@ -17,7 +17,8 @@ from pathlib import Path
 from common import RESULTS_DIR, machine_line, markdown_table
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ("notebook_times", "ae_vs_pca", "hashing_quality", "retrieval_speed", "fit_overhead", "gpu_vs_cpu")
+BENCHMARKS = ("notebook_times", "ae_vs_pca", "hashing_quality", "hashing_ablation", "document_hashing",
+              "retrieval_speed", "fit_overhead", "threads", "grading_throughput", "gpu_vs_cpu")
 
 
 def main(argv=None) -> int:
