@@ -136,8 +136,10 @@ def command(io: Path, library: Path, limits: Limits, *, sandboxed: bool, home: P
     if not sandboxed:
         return limit + run + [str(io / "job.json")]
     env = [a for k, v in environment(LIBRARY, HOME).items() for a in ("--setenv", k, v)]
-    return limit + ["bwrap", *_system_binds(), "--ro-bind", str(library), LIBRARY, "--ro-bind", str(io), IO,
-                    "--dev", "/dev", "--proc", "/proc", "--size", str(limits.folder_size), "--tmpfs", "/tmp",
+    # The private /tmp comes first: bwrap mounts in order, and the Python environment may live under /tmp (a CI
+    # clone's .venv), so its read-only bind must go on top of the tmpfs, not under it.
+    return limit + ["bwrap", "--size", str(limits.folder_size), "--tmpfs", "/tmp", *_system_binds(),
+                    "--ro-bind", str(library), LIBRARY, "--ro-bind", str(io), IO, "--dev", "/dev", "--proc", "/proc",
                     "--size", str(limits.folder_size), "--tmpfs", HOME, "--chdir", HOME,
                     "--unshare-all", "--die-with-parent", "--new-session", "--clearenv", *env,
                     *run, f"{IO}/job.json"]
