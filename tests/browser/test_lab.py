@@ -23,7 +23,6 @@ ROOT = Path(__file__).resolve().parents[2]
 START = "notebooks/00_start_here.ipynb"
 WARMUP = "exercises/00_warmup.ipynb"
 COURSE_FOLDERS = ("notebooks", "exercises", "solutions", "jupyter")
-CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 JS_CURRENT = """() => { const w = window.jupyterapp.shell.currentWidget;
   const nb = w && w.context ? w.context.model.toJSON() : null;
   return {path: w && w.context ? w.context.path : null, dirty: w && w.context ? w.context.model.dirty : null,
@@ -141,7 +140,8 @@ def test_learner_opens_the_warmup_from_the_file_browser_and_runs_a_check(page):
     assert opened["dirty"] is False and opened["dirty_tabs"] == 0, opened
 
     cells = json.loads((ROOT / WARMUP).read_text())["cells"]
-    check = next(i for i, c in enumerate(cells) if "".join(c["source"]).lstrip().startswith(CHECK_MARKER))
+    check = next(i for i, c in enumerate(cells)   # the graded check cell (nbgrader's metadata marks it)
+                 if c["cell_type"] == "code" and c["metadata"].get("nbgrader", {}).get("grade"))
     page.evaluate(f"() => {{ window.jupyterapp.shell.currentWidget.content.activeCellIndex = {check}; }}")
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-above')")
     page.wait_for_function(JS_KERNEL_IDLE, timeout=120_000, polling=250)
