@@ -96,3 +96,16 @@ def test_every_registered_exercise_has_points_and_a_function_name():
 
 def test_statuses_are_distinct_words():
     assert len({PASSED, FAILED, ERROR, NOT_ATTEMPTED}) == 4
+
+
+def test_report_lines_serialises_each_exercise_and_says_null_for_a_missing_function():
+    """What `aecourse check` reads back from the kernel: one JSON line, the cases of each exercise in order."""
+    import json
+
+    lines = json.loads(checks.report_lines(["00.reconstruction_mse"], {"reconstruction_mse": right}))
+    expected = run_checks("00.reconstruction_mse", right)
+    assert lines == {"00.reconstruction_mse": [[c.name, c.status, c.message] for c in expected.cases]}
+    assert all(status == PASSED for _, status, _ in lines["00.reconstruction_mse"])
+    assert json.loads(checks.report_lines(["00.reconstruction_mse"], {"mse": right})) == {"00.reconstruction_mse": None}
+    with pytest.raises(KeyError):
+        checks.report_lines(["00.no_such_exercise"], {})

@@ -26,22 +26,8 @@ from .notebooks import CHECK_CALL
 RESULT_TAG = "AECOURSE-RESULTS:"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
-COLLECT = '''
-def _aecourse_collect(ids, tag):
-    import json
-    from aecourse.course.checks import get_exercise, run_checks
-    out = dict()
-    for exercise_id in ids:
-        spec = get_exercise(exercise_id)
-        fn = globals().get(spec.function)
-        if fn is None:
-            out[exercise_id] = None
-            continue
-        report = run_checks(exercise_id, fn)
-        out[exercise_id] = [[c.name, c.status, c.message] for c in report.cases]
-    print(tag + json.dumps(out))
-_aecourse_collect({ids!r}, {tag!r})
-'''
+COLLECT = ("from aecourse.course.checks import report_lines as _aecourse_report_lines\n"
+           "print({tag!r} + _aecourse_report_lines({ids!r}, globals()))")
 
 
 def exercise_ids(nb: nbformat.NotebookNode) -> list[str]:

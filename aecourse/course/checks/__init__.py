@@ -21,6 +21,7 @@ All", nbval and nbgrader all see a failing cell.
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import traceback
 from collections.abc import Callable
@@ -187,6 +188,18 @@ def run_checks(exercise_id: str, fn: Callable) -> Report:
         torch.manual_seed(0)
         spec.checker(fn, case)
     return report
+
+
+def report_lines(exercise_ids: list[str], namespace: dict) -> str:
+    """Run the checks of `exercise_ids` against the functions of the same names in `namespace` (a kernel's
+    globals) and return them as one line of JSON: {exercise id: [[case, status, message], ...], or null when no
+    function of that name was defined}. `aecourse check` runs this as the last cell of the learner's notebook."""
+    out = {}
+    for exercise_id in exercise_ids:
+        fn = namespace.get(get_exercise(exercise_id).function)
+        out[exercise_id] = None if fn is None else [[c.name, c.status, c.message]
+                                                    for c in run_checks(exercise_id, fn).cases]
+    return json.dumps(out)
 
 
 def _learner_frame(err: BaseException) -> str:
