@@ -83,8 +83,9 @@ def make_hashing_autoencoder(n_inputs: int, n_bits: int, hidden: Sequence[int] =
 
     The default decoder is linear-then-sigmoid, r = sigmoid(W h + c): each bit then adds a fixed pattern W_j to
     the decoder's logits (before the sigmoid), so items whose addresses differ in few bits must look alike (a
-    deep decoder can give neighbouring addresses unrelated meanings). `decoder_hidden=None` mirrors the encoder. `n_items` switches
-    the code layer to fixed per-item noise for that many training items; `seed` sets the initial weights.
+    deep decoder can give neighbouring addresses unrelated meanings). `decoder_hidden=None` mirrors the encoder.
+    `n_items` switches the code layer to fixed per-item noise for that many training items; `seed` sets the
+    initial weights.
     >>> model = make_hashing_autoencoder(64, 16)  # 64 -> 256 -> 16 bits -> 64
     """
     n_inputs = check_positive_int(n_inputs, "n_inputs")
