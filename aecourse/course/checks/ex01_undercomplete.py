@@ -163,7 +163,7 @@ def check_training_step(fn, case):
         out = fn(model, opt, x)
         expect(isinstance(out, float), f"return loss.item() (a float), got {type(out).__name__}")
         model, opt, x = setup()
-        expect_not_close(out, float(((model(x) - x) ** 2).sum()), "the loss is the MEAN squared error: "
+        expect_not_close(out, float(((model(x) - x) ** 2).sum().detach()), "the loss is the MEAN squared error: "
                          "((model(x) - x) ** 2).mean()")
         opt.zero_grad()
         ((model(x) - x) ** 2).mean().backward()
