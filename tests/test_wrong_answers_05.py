@@ -1,9 +1,7 @@
 """Lesson 05: plausible wrong answers, each caught by the first failing case with a hint naming the mistake."""
 import matplotlib.pyplot as plt
 import numpy as np
-import pytest
-
-from aecourse.course.checks import run_checks
+from wrong_answers import wrong_answer_tests
 
 
 def knn_accuracy(codes_train, y_train, codes_test, y_test, k, *, p=2, start=0, reverse=False, fixed_k=None,
@@ -65,19 +63,5 @@ WRONG = [
 ]
 
 
-@pytest.mark.parametrize("exercise_id", sorted(REFERENCE))
-def test_the_reference_passes(exercise_id):
-    report = run_checks(exercise_id, REFERENCE[exercise_id])
-    assert report.all_passed, report.text()
-
-
-@pytest.mark.parametrize("exercise_id, fn, case, hint", [(w[0], *w[2:]) for w in WRONG],
-                         ids=[f"{w[0]}: {w[1]}" for w in WRONG])
-def test_a_wrong_answer_fails_with_a_hint_that_names_it(exercise_id, fn, case, hint):
-    problem = run_checks(exercise_id, fn).first_problem
-    assert problem is not None, "the wrong answer passed every case"
-    assert case in problem.name and hint in problem.message, problem
-
-
-def test_five_wrong_answers_per_exercise():
-    assert all(sum(w[0] == e for w in WRONG) >= 5 for e in REFERENCE)
+test_the_reference_passes, test_a_wrong_answer_fails_with_a_hint_that_names_it, \
+    test_five_wrong_answers_per_exercise = wrong_answer_tests(REFERENCE, WRONG)
