@@ -84,3 +84,23 @@ def hashing_ae(train_once):
         return model, recorder
 
     return lambda n_bits, seed=0: train_once(("hashing AE", "digits", n_bits, seed), lambda: train(n_bits, seed))
+
+
+@pytest.fixture(scope="session")
+def tied_cae_models(train_once):
+    """Lessons 03 and 07's pair on the digits, trained once per run: a tied-weight sigmoid AE 64-128-64 without a
+    penalty ("plain") and with Contractive(3e-3) ("cae"), 60 epochs, lr 1e-2, seed 0. Returns (digits, models)."""
+    from aecourse.data import load_digits
+    from aecourse.penalties import Contractive, tied_sigmoid_autoencoder
+    from aecourse.training import fit
+
+    def train():
+        models = {}
+        for name, penalty in [("plain", None), ("cae", Contractive(3e-3))]:
+            models[name] = tied_sigmoid_autoencoder(64, 128)
+            fit(models[name], load_digits().x_train, epochs=60, lr=1e-2, penalty=penalty, seed=0, progress=False)
+            models[name].cpu()
+        return models
+
+    return load_digits(), train_once(("tied sigmoid AE and CAE", "digits", 128, 3e-3, 60, 0), train)
+

@@ -4,7 +4,6 @@ import pytest
 import torch
 
 from aecourse.course.checks import run_checks
-from aecourse.data import load_digits
 from aecourse.penalties import (
     Contractive,
     contraction_ratio,
@@ -18,14 +17,8 @@ from aecourse.training import encode, fit, reconstruct
 
 
 @pytest.fixture(scope="module")
-def trained():
-    digits = load_digits()
-    models = {}
-    for name, penalty in [("plain", None), ("cae", Contractive(3e-3))]:
-        models[name] = tied_sigmoid_autoencoder(64, 128)
-        fit(models[name], digits.x_train, epochs=60, lr=1e-2, penalty=penalty, seed=0, progress=False)
-        models[name].cpu()
-    return digits, models
+def trained(tied_cae_models):
+    return tied_cae_models
 
 
 def test_cae_jacobian_norm_under_half_of_plain(trained):

@@ -6,7 +6,7 @@ import torch
 
 from aecourse.corruption import GaussianNoise, gaussian_noise
 from aecourse.course.checks import run_checks
-from aecourse.data import load_digits, toy_2d
+from aecourse.data import toy_2d
 from aecourse.denoising_score import dae_vector_field
 from aecourse.manifold import (
     circle_score,
@@ -19,7 +19,7 @@ from aecourse.manifold import (
     score_slope,
 )
 from aecourse.models import make_autoencoder
-from aecourse.penalties import Contractive, jacobian_frobenius_sq, tied_sigmoid_autoencoder
+from aecourse.penalties import Contractive, jacobian_frobenius_sq
 from aecourse.training import fit, reconstruct
 
 NOISE = 0.03   # the circle's own thickness
@@ -87,14 +87,8 @@ def test_denoising_error_is_reconstruction_plus_sigma_squared_jacobian(circle, d
 
 
 @pytest.fixture(scope="module")
-def digit_models():
-    digits = load_digits()
-    models = {}
-    for name, penalty in [("plain", None), ("cae", Contractive(3e-3))]:
-        models[name] = tied_sigmoid_autoencoder(64, 128)
-        fit(models[name], digits.x_train, epochs=60, lr=1e-2, penalty=penalty, seed=0, progress=False)
-        models[name].cpu()
-    return digits, models
+def digit_models(tied_cae_models):
+    return tied_cae_models
 
 
 def test_cae_is_more_sensitive_along_neighbour_differences_than_random_directions(digit_models):
