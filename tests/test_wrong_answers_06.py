@@ -1,9 +1,13 @@
 """Lesson 06: plausible wrong answers, each caught by the first failing case with a hint naming the mistake."""
 import itertools
+import json
+from pathlib import Path
 
 import numpy as np
 import torch
 from wrong_answers import wrong_answer_tests
+
+from aecourse.noisy_codes import NoisySigmoid as LibraryLayer
 
 
 def noisy_sigmoid(z, sigma, training, generator=None, *, after=False, in_eval=False, scale=lambda s: s,
@@ -176,3 +180,21 @@ WRONG = [
 
 test_the_reference_passes, test_a_wrong_answer_fails_with_a_hint_that_names_it, \
     test_five_wrong_answers_per_exercise = wrong_answer_tests(REFERENCE, WRONG)
+
+
+def test_the_solutions_layer_is_noisy_in_train_mode_and_agrees_with_the_librarys():
+    """solutions/06's `NoisySigmoid` wraps the learner's function as a layer, "as in the library's NoisySigmoid"."""
+    path = Path(__file__).resolve().parent.parent / "solutions" / "06_semantic_hashing.ipynb"
+    cell = next("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                if "class NoisySigmoid" in "".join(c["source"]))
+    namespace = {}
+    exec("import torch\nfrom torch import nn\n" + cell, namespace)
+    z = 3.0 * torch.randn(4, 5, generator=torch.Generator().manual_seed(0))
+    layer, library = namespace["NoisySigmoid"](4.0), LibraryLayer(5, sigma=4.0)
+    torch.manual_seed(1)
+    noisy = layer.train()(z)
+    torch.manual_seed(1)
+    assert torch.allclose(noisy, library.train()(z)) and not torch.allclose(noisy, torch.sigmoid(z))
+    assert torch.equal(layer.eval()(z), torch.sigmoid(z))
+    seeded = [namespace["NoisySigmoid"](4.0, torch.Generator().manual_seed(2)).train()(z) for _ in range(2)]
+    assert torch.equal(*seeded)

@@ -17,9 +17,12 @@ def _gen(seed: int) -> torch.Generator:
 
 
 def _implied_noise(h, z) -> torch.Tensor:
-    """The noise a result h = sigmoid(z + noise) carries: logit(h) - z, in float64 (NaN where h is not in (0, 1))."""
+    """The noise a result h = sigmoid(z + noise) carries: logit(h) - z, in float64."""
     h = torch.as_tensor(h).detach().double()
-    return torch.log(h) - torch.log1p(-h) - z.double()
+    noise = torch.log(h) - torch.log1p(-h) - z.double()
+    expect(bool(torch.isfinite(noise).all()), "the result must lie strictly between 0 and 1, as "
+           "sigmoid(z + sigma * eps) does: add the noise to z, then apply torch.sigmoid")
+    return noise
 
 
 @exercise("06.noisy_sigmoid", function="noisy_sigmoid", points=2)
