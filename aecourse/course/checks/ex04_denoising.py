@@ -30,7 +30,7 @@ class _RecordedCorruption:
     def draw(self, x, k: int = 0):
         return self.corruption(x, _gen(self.seed + k))
 
-    def __call__(self, x, generator=None):
+    def __call__(self, x, generator=None):     # `fit` passes a generator; the draws here are the checker's own
         self.inputs.append(x)
         return self.draw(x, len(self.inputs) - 1)
 
@@ -107,7 +107,6 @@ def check_denoising_loss(fn, case):
 
 
 # ------------------------------------------------------------------------------------------ the corruptions
-
 
 def _check_common(fn, case, x, what):
     with case("same shape, input left unchanged"):
@@ -206,4 +205,3 @@ def check_masked_rmse(fn, case):
     with case("another mask"):
         other = rng.random((50, 16)) < 0.5
         expect_close(fn(x, x_hat, other), masked_rmse(x, x_hat, other), hint="use the mask argument")
-
