@@ -104,3 +104,21 @@ def tied_cae_models(train_once):
 
     return load_digits(), train_once(("tied sigmoid AE and CAE", "digits", 128, 3e-3, 60, 0), train)
 
+
+
+@pytest.fixture(scope="session")
+def synthetic_documents_ae(train_once):
+    """Lesson 06b's plain hashing AE on the generated corpus, trained once per run: 16 bits, 100 epochs, seed 0, the
+    noisy-sigmoid recipe with one neighbour and a mirrored 256-unit decoder (the digits' recipe collapses on sparse
+    counts). Returns (corpus, model)."""
+    from aecourse.corpus import synthetic_corpus
+    from aecourse.semantic_hashing import Recipe, train_hashing_autoencoder
+
+    corpus = synthetic_corpus()
+
+    def train():
+        model, _ = train_hashing_autoencoder(corpus.x_train, 16, seed=0, epochs=100,
+                                             recipe=Recipe(neighbours=1, decoder_hidden=(256,)))
+        return model.cpu()
+
+    return corpus, train_once(("hashing AE", "synthetic corpus", 16, "one neighbour, 256 decoder", 100, 0), train)
