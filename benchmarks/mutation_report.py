@@ -26,6 +26,30 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
 EQUIVALENT: dict[str, str] = {
     "aecourse.bits.x_flip_masks__mutmut_17": "sets the flipped bits to 2 instead of 1; np.packbits packs any "
                                               "nonzero value as a 1 bit",
+    "aecourse.baselines.xǁITQǁ_fit__mutmut_14": "the number of BLAS threads ITQ's products use changes their "
+                                                "speed, not their values",
+    "aecourse.baselines.xǁITQǁ_fit__mutmut_15": "as _14: 2 BLAS threads instead of 1 change the speed only",
+    "aecourse.baselines.xǁITQǁ_fit__mutmut_24": "a projection exactly 0 with a random rotation is a sample at the "
+                                                "mean (a zero row of V): its row of B adds 0 to V^T B and 1 to the "
+                                                "loss whether it is +1 or -1",
+    "aecourse.baselines.xǁ_SignHashǁencode__mutmut_11": "x - mean_ promotes x to mean_'s float64, and every "
+                                                        "float32 value is exact in float64",
+    "aecourse.baselines.xǁ_SignHashǁencode__mutmut_15": "as _11: x - mean_ computes in float64",
+    "aecourse.bits.x__distance_blocks__mutmut_28": "the step is how many queries one block holds: blocks of 2 "
+                                                   "instead of 1 change the memory used, not the distances",
+    "aecourse.bits.x__distance_blocks__mutmut_43": "summing a single word's counts gives that word's count",
+    "aecourse.bits.x__distance_blocks__mutmut_50": "numpy sums the uint8 counts in its default unsigned integer (no "
+                                                   "overflow: at most 8 per byte), and hamming_distance casts to "
+                                                   "int32, linear_scan only compares with the radius",
+    "aecourse.bits.x__distance_blocks__mutmut_52": "as _50: the counts are summed without overflow either way",
+    "aecourse.bits.x_popcount__mutmut_1": "takes the lookup-table fallback for numpy < 2, which gives the same counts "
+                                          "(tests/test_edges_bits.py checks the two against each other)",
+    "aecourse.bits.x_popcount__mutmut_5": "as _1: the fallback gives the same counts",
+    "aecourse.bits.x_popcount__mutmut_6": "as _1: the fallback gives the same counts",
+    "aecourse.bits.x_split_by_owner__mutmut_11": "whether astype copies only changes whether the slices share memory "
+                                                 "with the ids their caller has just computed and never reuses",
+    "aecourse.bits.x_split_by_owner__mutmut_13": "as _11: a copy or not, the same values",
+    "aecourse.bits.x_split_by_owner__mutmut_14": "as _11: a copy or not, the same values",
     "aecourse.penalties.x_input_jacobian_frobenius_sq__mutmut_9": "the basis is made of 0s and 1s, exact in any "
                                                                    "float dtype, and autograd casts the output "
                                                                    "gradients to h's dtype",
@@ -66,6 +90,9 @@ EQUIVALENT_KINDS = [
     (lambda old, new: "torch.rand(" in old and "< 0.5" in old and old.replace("< 0.5", "<= 0.5") == new,
      "differs only when a uniform draw is exactly 0.5 (probability 2^-24 per float32 draw; never in the seeded "
      "tests)"),
+    (lambda old, new: old.startswith("width = 8 * ((n_bytes + 7) // 8) if n_bytes > 8 else"),
+     "the scan's words only get wider or one more: the extra bytes are zero padding in query and database alike, "
+     "so they add 0 to every distance (speed and memory change, not the result)"),
     (_removes_default_x, 'drops the name "x", which is the validator\'s default name'),
     (lambda old, new: "np.argsort(" in old and old.replace("axis=1, ", "") == new,
      "np.argsort's default axis is the last one, axis 1 of these 2-D arrays"),
