@@ -50,6 +50,49 @@ EQUIVALENT: dict[str, str] = {
                                                  "with the ids their caller has just computed and never reuses",
     "aecourse.bits.x_split_by_owner__mutmut_13": "as _11: a copy or not, the same values",
     "aecourse.bits.x_split_by_owner__mutmut_14": "as _11: a copy or not, the same values",
+    "aecourse.evaluation.x_knn_accuracy__mutmut_67": "float64 vote counts (at most k) are exact, and argmax picks "
+                                                     "the same label from them",
+    "aecourse.evaluation.x_knn_accuracy__mutmut_69": "as _67: float64 counts, the same argmax",
+    "aecourse.evaluation.x_knn_accuracy__mutmut_81": "every vote counting 2 doubles every count: the same majority "
+                                                     "and the same tie-break",
+    "aecourse.evaluation.x_nn_search_time__mutmut_12": "nearest_item, called next, checks the queries' width with "
+                                                       "the same name and message",
+    "aecourse.evaluation.x_nn_search_time__mutmut_15": "as _12: nearest_item checks the width again",
+    "aecourse.evaluation.x_nn_search_time__mutmut_29": 'float("INF") is infinity too',
+    "aecourse.pca.x_fit_pca__mutmut_24": "full_matrices=None is false, as False is",
+    "aecourse.pca.x_fit_pca__mutmut_28": "the full SVD only adds rows of V^T beyond min(n, d) (and columns of U), "
+                                         "which fit_pca never keeps",
+    "aecourse.pca.x_fit_pca__mutmut_40": "the signs are +1 or -1: dividing by them is multiplying by them",
+    "aecourse.pca.x_principal_angles__mutmut_20": "compute_uv=None is false, as False is",
+    "aecourse.pca.x_principal_angles__mutmut_27": "singular values are never negative: the clip's lower bound is "
+                                                  "never reached",
+    "aecourse.pca.x_principal_angles__mutmut_33": "as _27: the lower bound is never reached",
+    "aecourse.pca.x_pca_baseline_mse__mutmut_4": "fit_pca converts x_train to float64 itself, and x_train is used "
+                                                 "nowhere else",
+    "aecourse.pca.x_pca_baseline_mse__mutmut_7": "as _4: fit_pca converts x_train to float64 itself",
+    "aecourse.pca.x_pca_baseline_mse__mutmut_13": "reconstruct converts x_test to float64 itself, and the difference "
+                                                  "with a float32 x_test promotes it exactly",
+    "aecourse.pca.x_pca_baseline_mse__mutmut_17": "as _13: x_test is used in float64 either way",
+    "aecourse.pca.x_pca_baseline_mse__mutmut_44": "reconstruct reads the mean and the components, never the "
+                                                  "eigenvalues of this local record",
+    "aecourse.pca.x_pca_baseline_mse__mutmut_45": "as _44: nor its all_eigenvalues",
+    "aecourse.pca.xǁPCAǁencode__mutmut_4": "x - mean promotes a float32 x to mean's float64, exactly",
+    "aecourse.pca.xǁPCAǁencode__mutmut_8": "as _4: x - mean is computed in float64",
+    "aecourse.pca.xǁPCAǁdecode__mutmut_4": "h @ components promotes a float32 h to the components' float64, exactly",
+    "aecourse.pca.xǁPCAǁdecode__mutmut_8": "as _4: h @ components is computed in float64",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_2": "not killable in practice: a 601st full-batch step after "
+                                                       "600 changes the converged weights by under 1e-6 (by 0 on the "
+                                                       "tests' data), below what a CPU/GPU test can hold",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_38": "nn.Linear reads bias=None as no bias, as bias=False",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_56": "progress=None disables the bar, as False does",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_64": "the model was initialised by seed_everything(seed) before; "
+                                                        "fit's own seed then only orders the items within the one "
+                                                        "full batch, whose mean loss is the same up to rounding",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_68": "fit converts the float64 data to float32 itself (as_tensor), "
+                                                        "the same rounding as astype",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_78": "with l2 = 0 the penalty is 0 * (...): it adds a zero "
+                                                        "gradient",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_79": "as _78: at l2 = 0 the penalty adds nothing",
     "aecourse.penalties.x_input_jacobian_frobenius_sq__mutmut_9": "the basis is made of 0s and 1s, exact in any "
                                                                    "float dtype, and autograd casts the output "
                                                                    "gradients to h's dtype",
