@@ -93,6 +93,26 @@ EQUIVALENT: dict[str, str] = {
     "aecourse.pca.x_fit_linear_autoencoder__mutmut_78": "with l2 = 0 the penalty is 0 * (...): it adds a zero "
                                                         "gradient",
     "aecourse.pca.x_fit_linear_autoencoder__mutmut_79": "as _78: at l2 = 0 the penalty adds nothing",
+    "aecourse.hash_index.xǁHashIndexǁ_as_packed__mutmut_24": "this branch is taken only when arr.shape[1] == "
+                                                             "n_bits already",
+    "aecourse.hash_index.xǁHashIndexǁ_as_packed__mutmut_27": "as _24: the width was checked by the condition",
+    "aecourse.hash_index.xǁHashIndexǁ_build__mutmut_8": "_probe sorts each query's ids at the end, so the order of "
+                                                        "the ids within a bucket is never seen",
+    "aecourse.hash_index.xǁHashIndexǁ_build__mutmut_10": "as _8: the ids are sorted per query afterwards",
+    "aecourse.hash_index.xǁHashIndexǁ_probe__mutmut_48": "with no hit the arrays are empty, and sorting them "
+                                                         "changes nothing",
+    "aecourse.hash_index.xǁHashIndexǁload__mutmut_4": "np.load refuses pickles when allow_pickle is false, None as "
+                                                      "False",
+    "aecourse.hash_index.xǁHashIndexǁload__mutmut_6": "np.load's default is allow_pickle=False",
+    "aecourse.hash_index.xǁHashIndexǁlookup__mutmut_31": "the step is how many queries one block probes: 2 instead of "
+                                                         "1 changes the memory used, not the answers",
+    "aecourse.hash_index.xǁHashIndexǁto_faiss__mutmut_32": "min(d, 65) differs only for 64-bit codes, and this faiss "
+                                                           "answers the same with 64 hashed bits as with 63 (checked "
+                                                           "by hand: 300 random codes, radius 2); the 63 is a "
+                                                           "precaution",
+    "aecourse.hash_index.xǁHashIndexǁto_faiss__mutmut_33": "faiss probes buckets of the first 62 bits instead of 63 "
+                                                           "and then checks the full distance: coarser buckets, the "
+                                                           "same answers",
     "aecourse.penalties.x_input_jacobian_frobenius_sq__mutmut_9": "the basis is made of 0s and 1s, exact in any "
                                                                    "float dtype, and autograd casts the output "
                                                                    "gradients to h's dtype",
