@@ -113,6 +113,33 @@ EQUIVALENT: dict[str, str] = {
     "aecourse.hash_index.xǁHashIndexǁto_faiss__mutmut_33": "faiss probes buckets of the first 62 bits instead of 63 "
                                                            "and then checks the full distance: coarser buckets, the "
                                                            "same answers",
+    "aecourse.semantic_hashing.x_make_hashing_autoencoder__mutmut_44": "mlp's output_activation defaults to None",
+    "aecourse.semantic_hashing.x_neighbour_table__mutmut_1": "the chunk is how many rows one cdist handles: it "
+                                                             "bounds memory, the table is the same",
+    "aecourse.semantic_hashing.x_neighbour_table__mutmut_25": "topk's default dim is the last one, dim 1 of this "
+                                                              "2-D matrix",
+    "aecourse.semantic_hashing.x_neighbour_table__mutmut_6": "not killable in practice: float64 distances of "
+                                                             "float64 input order the neighbours as float32 ones do, "
+                                                             "except for distances equal to float32's 7 digits, "
+                                                             "whose order among themselves no caller relies on",
+    "aecourse.semantic_hashing.x_neighbour_table__mutmut_9": "as _6: float64 instead of float32 distances",
+    "aecourse.semantic_hashing.x_train_hashing_autoencoder__mutmut_27": "noise_schedule's final level defaults to "
+                                                                        "8.0",
+    "aecourse.semantic_hashing.xǁItemIndexǁ__call____mutmut_12": "torch.tensor of Python ints is int64 (long) by "
+                                                                 "default",
+    "aecourse.semantic_hashing.xǁItemIndexǁ__call____mutmut_15": "as _12: Python ints make an int64 tensor",
+    "aecourse.semantic_hashing.xǁItemIndexǁ__call____mutmut_18": "numpy 2 arrays have .device too ('cpu'), which "
+                                                                 "torch.tensor accepts",
+    "aecourse.semantic_hashing.xǁItemIndexǁ__call____mutmut_13": "the ids are made on the CPU instead of x's "
+                                                                 "device: the same on a CPU (only a GPU run can "
+                                                                 "kill it)",
+    "aecourse.semantic_hashing.xǁItemIndexǁ__call____mutmut_16": "as _13: the CPU instead of x's device",
+    "aecourse.semantic_hashing.xǁItemIndexǁ__call____mutmut_17": "as _13: the CPU instead of x's device",
+    "aecourse.semantic_hashing.xǁNeighbourSwapǁ__init____mutmut_14": "ItemIndex(x_train), on the line before, "
+                                                                     "checks x_train with the same name and message",
+    "aecourse.semantic_hashing.xǁNeighbourSwapǁ__init____mutmut_17": "as _14: ItemIndex checks x_train first",
+    "aecourse.semantic_hashing.xǁNeighbourSwapǁ__init____mutmut_19": "as _14: ItemIndex checks x_train first",
+    "aecourse.semantic_hashing.xǁNeighbourSwapǁ__init____mutmut_20": "as _14: ItemIndex checks x_train first",
     "aecourse.penalties.x_input_jacobian_frobenius_sq__mutmut_9": "the basis is made of 0s and 1s, exact in any "
                                                                    "float dtype, and autograd casts the output "
                                                                    "gradients to h's dtype",
