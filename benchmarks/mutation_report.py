@@ -146,6 +146,24 @@ EQUIVALENT: dict[str, str] = {
     "aecourse.validation.x_check_bits__mutmut_33": "as _30: a copy, the same values",
     "aecourse.validation.x_check_data__mutmut_33": "the hint is chosen only when x.ndim != ndim, where >= and > "
                                                    "agree",
+    "aecourse.training.x__warn_if_raw_pixels__mutmut_13": "warnings.warn's category None means UserWarning",
+    "aecourse.training.x__warn_if_raw_pixels__mutmut_16": "warnings.warn's default category is UserWarning",
+    "aecourse.training.x_encode__mutmut_1": "the batch size bounds memory: batches of 4097 give the same codes",
+    "aecourse.training.x_reconstruct__mutmut_1": "as encode's _1: the same reconstructions",
+    "aecourse.training.x_fit__mutmut_110": "a penalty without needs_input_grad gets None instead of False: both false",
+    "aecourse.training.x_fit__mutmut_189": "without penalties omega is a zero tensor, and adding it changes nothing",
+    "aecourse.training.x_fit__mutmut_191": "gradients zeroed instead of freed (set_to_none false): the same next "
+                                           "gradients, only memory differs",
+    "aecourse.training.x_fit__mutmut_192": "as _191: zeroed gradients, the same updates",
+    "aecourse.training.x_fit__mutmut_51": "get_device of a torch.device returns a device of its type: the same on a "
+                                          "CPU (only 'cuda:1' on a two-GPU machine would lose its index)",
+    "aecourse.training.x_fit__mutmut_54": "device=None is then used as is, which keeps the data and the model on the "
+                                          "CPU: the same on a CPU (only a GPU run can kill it)",
+    "aecourse.training.x_fit__mutmut_66": "as_tensor keeps x's device, the CPU for numpy data: the same on a CPU (only "
+                                          "a GPU run can kill it)",
+    "aecourse.training.x_fit__mutmut_70": "as _66: only a GPU run can kill it",
+    "aecourse.training.x_fit__mutmut_81": "as _66, for x_val: only a GPU run can kill it",
+    "aecourse.training.x_fit__mutmut_85": "as _66, for x_val: only a GPU run can kill it",
     "aecourse.penalties.x_input_jacobian_frobenius_sq__mutmut_9": "the basis is made of 0s and 1s, exact in any "
                                                                    "float dtype, and autograd casts the output "
                                                                    "gradients to h's dtype",
@@ -181,6 +199,9 @@ EQUIVALENT_KINDS = [
      "the tensors would end up on two devices and the call would fail: only a GPU run can kill it)"),
     (lambda old, new: old.replace("device=h.device", "device=None") == new or old.replace(", device=h.device", ", ")
      == new, "torch.eye's default device is the CPU, where h is on a CPU machine (only a GPU run can kill it)"),
+    (lambda old, new: "torch.zeros(" in old and "device=device" in old and new in (
+        old.replace("device=device", "device=None"), old.replace(", device=device", ", ")),
+     "torch.zeros' default device is the CPU, where the model is on a CPU machine (only a GPU run can kill it)"),
     (lambda old, new: "torch.as_tensor(x) if (isinstance(x, np.ndarray)) or True" in new,
      "torch.as_tensor(t) of a tensor returns t itself"),
     (lambda old, new: "torch.rand(" in old and "< 0.5" in old and old.replace("< 0.5", "<= 0.5") == new,
