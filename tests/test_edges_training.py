@@ -205,10 +205,13 @@ def test_a_model_without_decode_is_named_in_the_message():
 
 def test_progress_bar_shows_epochs_and_loss_and_leaves_no_line(capsys, monkeypatch):
     import re
+    import threading
 
-    import tqdm
-    # no monitor thread: a thread left holding tqdm's lock would hang a process forked later (mutmut's workers)
-    monkeypatch.setattr(tqdm.std.tqdm, "monitor_interval", 0)
+    import tqdm.auto
+    # this process's own lock and no monitor thread: tqdm's default lock holds a semaphore shared with every process
+    # forked from the one that imported tqdm, and mutmut's workers, forked, hung on it
+    monkeypatch.setattr(tqdm.auto.tqdm, "_lock", threading.RLock(), raising=False)
+    monkeypatch.setattr(tqdm.auto.tqdm, "monitor_interval", 0)
     fit(model(), data(8), epochs=3, batch_size=8)                           # progress=True is the default
     err = capsys.readouterr().err
     assert "training:" in err and "0/3" in err and "3/3" in err and "epoch/s" in err, err
