@@ -289,6 +289,22 @@ def test_the_data_is_checked_against_the_model():
         fit(model(), np.zeros(6, np.float32), progress=False)
     assert str(info.value).startswith("x: expected a 2-D array"), str(info.value)
 
+    class Plain(nn.Module):                                                # n_inputs, and no check of its own
+        n_inputs = 6
+
+        def __init__(self):
+            super().__init__()
+            self.encoder, self.decoder = nn.Linear(6, 3), nn.Linear(3, 6)
+
+        def encode(self, v):
+            return self.encoder(v)
+
+        def decode(self, h):
+            return self.decoder(h)
+    with pytest.raises(ValueError) as info:                                # fit checks the width before training
+        fit(Plain(), data(4, d=5), progress=False)
+    assert str(info.value).startswith("x: expected 6 features per sample, got 5"), str(info.value)
+
     class Bare(nn.Module):                                                 # no n_inputs: any width is accepted
         def __init__(self):
             super().__init__()
