@@ -140,8 +140,8 @@ EQUIVALENT: dict[str, str] = {
     "aecourse.semantic_hashing.xǁNeighbourSwapǁ__init____mutmut_17": "as _14: ItemIndex checks x_train first",
     "aecourse.semantic_hashing.xǁNeighbourSwapǁ__init____mutmut_19": "as _14: ItemIndex checks x_train first",
     "aecourse.semantic_hashing.xǁNeighbourSwapǁ__init____mutmut_20": "as _14: ItemIndex checks x_train first",
-    "aecourse.validation.x_check_bits__mutmut_30": "a copy or the same array: the same values, and no caller "
-                                                   "writes to it",
+    "aecourse.validation.x_check_bits__mutmut_30": "a copy or the same array: the same values; only whether the "
+                                                   "result aliases a uint8 input differs, and no caller writes to it",
     "aecourse.validation.x_check_bits__mutmut_32": "as _30: a copy, the same values",
     "aecourse.validation.x_check_bits__mutmut_33": "as _30: a copy, the same values",
     "aecourse.validation.x_check_data__mutmut_33": "the hint is chosen only when x.ndim != ndim, where >= and > "
