@@ -49,10 +49,12 @@ lab: $(STAMP)
 	$(LAB_COMMAND)
 
 # pytest-xdist workers, each test file (each notebook) whole on one of them: two keep 2 cores busy, as a notebook's
-# kernel computes while its pytest process waits. TEST_JOBS=4 or more on a bigger machine.
+# kernel computes while its pytest process waits. TEST_JOBS=4 or more on a bigger machine. Files are handed out in
+# the order tests/conftest.py collects them (longest first), not reordered by their number of tests; the 20 slowest
+# tests are listed at the end (to keep that order true).
 TEST_JOBS ?= 2
 test: $(DEV_STAMP)
-	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist loadfile --no-loadscope-reorder --durations=20
 
 test-fast: $(DEV_STAMP)
 	$(BIN)/python -m pytest -m "not slow" tests --ignore=tests/browser

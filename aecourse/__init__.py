@@ -5,14 +5,27 @@ Three rooms: the math (the modules beside this file), `aecourse.widgets` (the le
 import the math; the math imports neither (tests/test_layout.py holds the rule). Each module's docstring names
 the lessons it serves, and each function or class a lesson uses names that lesson, "(lesson 03)", as in Dive into
 Deep Learning's library (tested against the notebooks' imports, so a tag cannot go stale).
+
+The names below are imported on first use (PEP 562), so `import aecourse` alone does not load torch: the
+command line's notebook tools start in a fraction of a second, and a notebook's first `from aecourse import fit`
+pays for torch as before.
 """
-from .data import Dataset, load_digits, load_mnist, toy_2d
-from .device import describe_device, get_device, seed_everything
-from .models import Autoencoder, LinearAutoencoder, make_autoencoder, mlp
-from .training import History, encode, fit, reconstruct
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["Autoencoder", "Dataset", "History", "LinearAutoencoder", "describe_device", "encode", "fit",
-           "get_device", "load_digits", "load_mnist", "make_autoencoder", "mlp", "reconstruct", "seed_everything",
-           "toy_2d"]
+_WHERE = {"Dataset": "data", "load_digits": "data", "load_mnist": "data", "toy_2d": "data",
+          "describe_device": "device", "get_device": "device", "seed_everything": "device",
+          "Autoencoder": "models", "LinearAutoencoder": "models", "make_autoencoder": "models", "mlp": "models",
+          "History": "training", "encode": "training", "fit": "training", "reconstruct": "training"}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name: str):
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_WHERE))

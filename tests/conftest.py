@@ -20,10 +20,25 @@ SLOW = ("tests/browser/", "tests/test_lesson0", "tests/test_notebooks.py", "test
         "tests/test_cli.py::test_check_")
 
 
+# `make test` runs the files on two pytest-xdist workers in the order collected (--dist loadfile
+# --no-loadscope-reorder): these first, longest first (as measured by `pytest --durations=0`), so that no long file
+# starts last and runs alone at the end. Their trainings shared through `train_once` are then done before the
+# shorter files that reuse them ask for them.
+LONGEST_FIRST = ("tests/test_lesson06.py", "tests/browser/test_widgets.py", "notebooks/06b_",
+                 "tests/test_nbgrader_compat.py", "tests/test_grading.py", "tests/test_notebooks.py", "notebooks/06a_",
+                 "tests/test_hashing_widget.py", "tests/browser/test_lab.py", "tests/hub/", "tests/test_lesson04.py",
+                 "tests/test_cli.py", "tests/test_edges_claims.py", "tests/test_lesson02.py", "tests/test_lesson03.py")
+
+
+def _run_order(item) -> int:
+    return next((i for i, prefix in enumerate(LONGEST_FIRST) if item.nodeid.startswith(prefix)), len(LONGEST_FIRST))
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if ".ipynb" in item.nodeid or item.nodeid.startswith(SLOW) or "trained" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.slow)
+    items.sort(key=_run_order)  # stable: within a file, and among the other files, the collected order is kept
 
 
 @pytest.fixture
@@ -104,3 +119,21 @@ def tied_cae_models(train_once):
 
     return load_digits(), train_once(("tied sigmoid AE and CAE", "digits", 128, 3e-3, 60, 0), train)
 
+
+
+@pytest.fixture(scope="session")
+def synthetic_documents_ae(train_once):
+    """Lesson 06b's plain hashing AE on the generated corpus, trained once per run: 16 bits, 100 epochs, seed 0, the
+    noisy-sigmoid recipe with one neighbour and a mirrored 256-unit decoder (the digits' recipe collapses on sparse
+    counts). Returns (corpus, model)."""
+    from aecourse.corpus import synthetic_corpus
+    from aecourse.semantic_hashing import Recipe, train_hashing_autoencoder
+
+    corpus = synthetic_corpus()
+
+    def train():
+        model, _ = train_hashing_autoencoder(corpus.x_train, 16, seed=0, epochs=100,
+                                             recipe=Recipe(neighbours=1, decoder_hidden=(256,)))
+        return model.cpu()
+
+    return corpus, train_once(("hashing AE", "synthetic corpus", 16, "one neighbour, 256 decoder", 100, 0), train)

@@ -104,8 +104,12 @@ def test_report_lines_serialises_each_exercise_and_says_null_for_a_missing_funct
 
     lines = json.loads(checks.report_lines(["00.reconstruction_mse"], {"reconstruction_mse": right}))
     expected = run_checks("00.reconstruction_mse", right)
-    assert lines == {"00.reconstruction_mse": [[c.name, c.status, c.message] for c in expected.cases]}
-    assert all(status == PASSED for _, status, _ in lines["00.reconstruction_mse"])
-    assert json.loads(checks.report_lines(["00.reconstruction_mse"], {"mse": right})) == {"00.reconstruction_mse": None}
+    spec = get_exercise("00.reconstruction_mse")
+    assert lines == {"00.reconstruction_mse": {"function": "reconstruction_mse", "points": spec.points,
+                                               "cases": [[c.name, c.status, c.message] for c in expected.cases]}}
+    assert all(status == PASSED for _, status, _ in lines["00.reconstruction_mse"]["cases"])
+    missing = json.loads(checks.report_lines(["00.reconstruction_mse"], {"mse": right}))
+    assert missing == {"00.reconstruction_mse": {"function": "reconstruction_mse", "points": spec.points,
+                                                 "cases": None}}
     with pytest.raises(KeyError):
         checks.report_lines(["00.no_such_exercise"], {})

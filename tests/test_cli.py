@@ -3,6 +3,7 @@ import shutil
 import subprocess
 import sys
 
+import nbformat
 import pytest
 
 from aecourse.course.cli import main
@@ -38,6 +39,7 @@ def test_check_reports_a_syntax_error_with_its_line(root, tmp_path):
            "`return (d ** 2).mean(`" in result.stdout, result.stdout
     assert "no function called" not in result.stdout
 
+
 def test_check_says_not_attempted_for_the_handed_out_notebook(root, tmp_path):
     result = run("check", str(root / "exercises" / "00_warmup.ipynb"), cwd=tmp_path)
     assert result.returncode == 1
@@ -53,6 +55,23 @@ def test_check_finds_a_renamed_function(root, tmp_path):
     result = run("check", str(notebook), cwd=tmp_path)
     assert result.returncode == 1
     assert "no function called `reconstruction_mse`" in result.stdout
+
+
+def test_check_names_an_unknown_exercise_id(tmp_path, capsys):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('check("00.no_such_exercise", print)')])
+    nbformat.write(nb, tmp_path / "typo.ipynb")
+    assert main(["check", str(tmp_path / "typo.ipynb")]) == 2
+    err = capsys.readouterr().err
+    assert "unknown exercise '00.no_such_exercise'" in err and "00.reconstruction_mse" in err, err
+
+
+def test_the_command_line_starts_without_torch():
+    """`aecourse check` and the notebook tools read notebooks; only the kernel imports torch and the checks."""
+    code = ("import sys, aecourse, aecourse.course, aecourse.course.cli, aecourse.course.check_notebook\n"
+            "print(sorted(m for m in ('torch', 'aecourse.course.checks', 'aecourse.models') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
 
 
 @pytest.mark.parametrize("args, message", [

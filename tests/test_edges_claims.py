@@ -1,8 +1,10 @@
 """Numbers the lessons and the README state that were printed only by a notebook's check line, or by nothing,
 asserted here with margins measured on the CPU (the values in the comments: one run, 2-core CPU, torch 2.x).
 
-These tests train models (about a minute in all), so `make mutation` leaves them out. They pin the device to the
-CPU: float32 training on a GPU takes other paths, and the margins are set for the CPU's numbers.
+These tests train models, so `make mutation` leaves them out. The models the lessons' tests also use come from
+conftest.py's fixtures (trained once per run, on the default device); the rest are trained here on the CPU, as
+float32 training on a GPU takes other paths. The margins are set for the CPU's numbers and leave room for a
+GPU's (the hashing claims are means over seeds).
 """
 import numpy as np
 import pytest
@@ -10,15 +12,14 @@ import torch
 from torch import nn
 
 from aecourse.baselines import ITQ
-from aecourse.corpus import synthetic_corpus
 from aecourse.data import load_digits
 from aecourse.device import seed_everything
 from aecourse.evaluation import reconstruction_error
 from aecourse.models import make_autoencoder
 from aecourse.pca import fit_linear_autoencoder, fit_pca, pca_baseline_mse, principal_angles
-from aecourse.penalties import Contractive, L1Activity, kl_sparsity, saturation_fraction, tied_sigmoid_autoencoder
+from aecourse.penalties import L1Activity, kl_sparsity, saturation_fraction
 from aecourse.retrieval import mean_average_precision, precision_at_k, precision_recall_at_radius
-from aecourse.semantic_hashing import Recipe, encode_bits, train_hashing_autoencoder
+from aecourse.semantic_hashing import encode_bits
 from aecourse.training import encode, fit, reconstruct
 
 
@@ -90,21 +91,18 @@ def test_kl_gradient_matches_its_formula():
 
 # ------------------------------------------------------------------------------------------------- lesson 03
 
-def test_cae_saturation_near_its_measured_value(digits):
-    # measured: CAE .81 of activations saturated, plain AE under .1 (lesson 03's fixture, 60 epochs)
-    saturation = {}
-    for name, penalty in [("plain", None), ("cae", Contractive(3e-3))]:
-        model = tied_sigmoid_autoencoder(64, 128)
-        fit(model, digits.x_train, epochs=60, lr=1e-2, penalty=penalty, seed=0, progress=False)
-        saturation[name] = saturation_fraction(encode(model, digits.x_test))
+def test_cae_saturation_near_its_measured_value(tied_cae_models):
+    # measured: CAE .81 of activations saturated, plain AE under .1 (lesson 03's pair, 60 epochs)
+    digits, models = tied_cae_models
+    saturation = {name: saturation_fraction(encode(model, digits.x_test)) for name, model in models.items()}
     assert saturation["cae"] > 0.7 and saturation["plain"] < 0.1
 
 
 # ------------------------------------------------------------------------------------------------ lesson 06b
 
 @pytest.fixture(scope="module")
-def digits_16_bits(digits):
-    model, _ = train_hashing_autoencoder(digits.x_train, 16, seed=0)
+def digits_16_bits(digits, hashing_ae):
+    model, _ = hashing_ae(16, seed=0)      # the lesson's recipe, trained once per run (conftest.py)
     return hash_codes(model, digits.x_test), hash_codes(model, digits.x_train)
 
 
@@ -116,11 +114,9 @@ def test_a_larger_ball_trades_precision_for_recall(digits, digits_16_bits):
     assert all(m.precision_answered > 0.8 for m in metrics[:2])
 
 
-def test_on_documents_the_ae_beats_lsh_and_stays_below_itq():
+def test_on_documents_the_ae_beats_lsh_and_stays_below_itq(synthetic_documents_ae):
     # 06b's honest note: the plain noisy-sigmoid AE with a mirrored decoder stays below ITQ on the documents
-    corpus = synthetic_corpus()
-    model, _ = train_hashing_autoencoder(corpus.x_train, 16, seed=0, epochs=100,
-                                         recipe=Recipe(neighbours=1, decoder_hidden=(256,)))
+    corpus, model = synthetic_documents_ae
     itq = ITQ(16, seed=0).fit(corpus.x_train)
 
     def scores(method):
@@ -131,11 +127,11 @@ def test_on_documents_the_ae_beats_lsh_and_stays_below_itq():
     assert ae[0] < base[0] and ae[1] < base[1], (ae, base)
 
 
-def test_radius_two_precision_of_the_ae_far_above_itq_at_32_bits(digits):
+def test_radius_two_precision_of_the_ae_far_above_itq_at_32_bits(digits, hashing_ae):
     # README: within Hamming radius 2 at 32 bits, AE .904 vs ITQ .618 (mean of 3 seeds); here 2 seeds
     ae, itq = [], []
     for seed in (0, 1):
-        model, _ = train_hashing_autoencoder(digits.x_train, 32, seed=seed)
+        model, _ = hashing_ae(32, seed)
         method = ITQ(32, seed=seed).fit(digits.x_train)
         for scores, m in ((ae, model), (itq, method)):
             scores.append(precision_recall_at_radius(hash_codes(m, digits.x_test), hash_codes(m, digits.x_train),

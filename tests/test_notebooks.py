@@ -4,6 +4,7 @@ The lessons and solutions themselves are executed and compared by nbval (pytest 
 solutions/ with --nbval-lax); these tests cover what nbval does not.
 """
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -90,10 +91,15 @@ def test_exercise_notebook_runs_as_handed_out_and_says_not_attempted(path, tmp_p
             assert "not attempted yet" in errors[0].evalue
 
 
-def _nbval(path: Path) -> int:
-    return subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q",
-                           "-p", "no:cacheprovider", "-o", "addopts=", "-o", "testpaths=", str(path)],
-                          cwd=path.parent, capture_output=True, text=True).returncode
+def _nbval(paths: list[Path]) -> dict[str, bool]:
+    """Whether `pytest --nbval-lax NOTEBOOK` passes, for each notebook: one pytest run (a kernel per notebook), the
+    failing notebooks read from its summary of failures and errors."""
+    run = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q", "-rfE",
+                          "-p", "no:cacheprovider", "-o", "addopts=", "-o", "testpaths=", *map(str, paths)],
+                         cwd=paths[0].parent, capture_output=True, text=True)
+    failing = set(re.findall(r"^(?:FAILED|ERROR) (\S+?\.ipynb)", run.stdout, re.MULTILINE))
+    assert run.returncode in (0, 1) and (run.returncode == 1) == bool(failing), run.stdout[-3000:]
+    return {path.name: path.name not in failing for path in paths}
 
 
 def _with_answers(source: Path, answers: dict[str, str]) -> dict:
@@ -122,20 +128,21 @@ def test_nbval_on_a_learner_notebook_passes_exactly_when_the_answers_are_right_s
         return tmp_path / name
 
     right_nb, wrong_nb = _with_answers(handout, answer), _with_answers(handout, wrong)
-    forged = saved(right_nb, "forged.ipynb")   # "all passed" stored, then the answer swapped for a wrong one
-    forged_nb = json.loads(forged.read_text())
+    right_saved = saved(right_nb, "right_saved.ipynb")
+    forged_nb = json.loads(right_saved.read_text())   # "all passed" stored, then the answer swapped for a wrong one
     for cell in forged_nb["cells"]:
         if cell["id"] in wrong:
             cell["source"] = wrong[cell["id"]]
-    outcomes = {
-        "untouched": _nbval(unsaved(json.loads(handout.read_text()), "untouched.ipynb")),
-        "untouched, run and saved": _nbval(saved(json.loads(handout.read_text()), "untouched_saved.ipynb")),
-        "wrong": _nbval(unsaved(wrong_nb, "wrong.ipynb")),
-        "wrong, run and saved": _nbval(saved(wrong_nb, "wrong_saved.ipynb")),
-        "wrong under a stored all-passed output": _nbval(unsaved(forged_nb, "forged.ipynb")),
-        "right": _nbval(unsaved(right_nb, "right.ipynb")),
-        "right, run and saved": _nbval(saved(right_nb, "right_saved.ipynb")),
+    notebooks_by_case = {
+        "untouched": unsaved(json.loads(handout.read_text()), "untouched.ipynb"),
+        "untouched, run and saved": saved(json.loads(handout.read_text()), "untouched_saved.ipynb"),
+        "wrong": unsaved(wrong_nb, "wrong.ipynb"),
+        "wrong, run and saved": saved(wrong_nb, "wrong_saved.ipynb"),
+        "wrong under a stored all-passed output": unsaved(forged_nb, "forged.ipynb"),
+        "right": unsaved(right_nb, "right.ipynb"),
+        "right, run and saved": right_saved,
     }
-    assert {name: code == 0 for name, code in outcomes.items()} == {
+    passes = _nbval(list(notebooks_by_case.values()))
+    assert {case: passes[path.name] for case, path in notebooks_by_case.items()} == {
         "untouched": False, "untouched, run and saved": False, "wrong": False, "wrong, run and saved": False,
         "wrong under a stored all-passed output": False, "right": True, "right, run and saved": True}

@@ -47,9 +47,59 @@ def max_as_salt(x, nu, generator):
     return torch.where(_positions(x, nu, generator), torch.where(coin, x.max(), 0.0), x)
 
 
-REFERENCE = {"04.masking_noise": masking_noise, "04.salt_and_pepper": salt_and_pepper, "04.masked_rmse": masked_rmse}
+def denoising_loss(model, x, corrupt):
+    return ((model(corrupt(x)) - x) ** 2).mean()
+
+
+def no_grad_loss(model, x, corrupt):
+    with torch.no_grad():
+        return denoising_loss(model, x, corrupt)
+
+
+def noise_of_its_own(model, x, corrupt):
+    return ((model(x + 0.1 * torch.randn_like(x)) - x) ** 2).mean()
+
+
+def corruption_unused(model, x, corrupt):
+    x_tilde = corrupt(x)   # noqa: F841 (drawn, then forgotten)
+    return ((model(x) - x) ** 2).mean()
+
+
+def corrupted_target(model, x, corrupt):
+    x_tilde = corrupt(x)
+    return ((model(x_tilde) - x_tilde) ** 2).mean()
+
+
+REFERENCE = {"04.denoising_loss": denoising_loss, "04.masking_noise": masking_noise,
+             "04.salt_and_pepper": salt_and_pepper, "04.masked_rmse": masked_rmse}
 
 WRONG = [
+    ("04.denoising_loss", "the corrupted input as target", corrupted_target, "the target is the clean x", "CLEAN x"),
+    ("04.denoising_loss", "no corruption", lambda m, x, c: ((m(x) - x) ** 2).mean(), "called once",
+     "never calls corrupt"),
+    ("04.denoising_loss", "noise of its own", noise_of_its_own, "called once", "not by noise of your own"),
+    ("04.denoising_loss", "corruption drawn, clean x fed to the model", corruption_unused,
+     "reconstructs the corrupted input", "not model(x)"),
+    ("04.denoising_loss", "corrupts twice", lambda m, x, c: ((m(c(x)) - c(x)) ** 2).mean(), "called once",
+     "called 2 times"),
+    ("04.denoising_loss", "noise added to the output", lambda m, x, c: ((c(m(x)) - x) ** 2).mean(), "called once",
+     "not the reconstruction"),
+    ("04.denoising_loss", "sum, not mean", lambda m, x, c: ((m(c(x)) - x) ** 2).sum(), "mean squared error",
+     ".mean(), not .sum()"),
+    ("04.denoising_loss", "summed over features", lambda m, x, c: ((m(c(x)) - x) ** 2).sum(1).mean(),
+     "mean squared error", "summing over the features"),
+    ("04.denoising_loss", "RMSE", lambda m, x, c: ((m(c(x)) - x) ** 2).mean().sqrt(), "mean squared error",
+     "square root"),
+    ("04.denoising_loss", "absolute error", lambda m, x, c: (m(c(x)) - x).abs().mean(), "mean squared error",
+     "absolute value"),
+    ("04.denoising_loss", ".item()", lambda m, x, c: denoising_loss(m, x, c).item(), "back-propagated", ".item()"),
+    ("04.denoising_loss", ".detach()", lambda m, x, c: denoising_loss(m, x, c).detach(), "back-propagated",
+     "no .detach()"),
+    ("04.denoising_loss", "torch.no_grad()", no_grad_loss, "back-propagated", "torch.no_grad()"),
+    ("04.denoising_loss", "one loss per example", lambda m, x, c: ((m(c(x)) - x) ** 2).mean(dim=1),
+     "back-propagated", "not one loss per example"),
+    ("04.denoising_loss", "the encoder only", lambda m, x, c: ((m.encode(c(x)) - x) ** 2).mean(),
+     "reconstructs the corrupted input", "encoder alone"),
     ("04.masking_noise", "int(nu * d)", lambda x, nu, g: masking_noise(x, nu, g, count=int), "other rates",
      "use round(nu * d)"),
     ("04.masking_noise", "a coin per entry", coin_per_entry, "exactly round", "independent coin per entry"),

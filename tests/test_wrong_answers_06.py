@@ -1,8 +1,29 @@
 """Lesson 06: plausible wrong answers, each caught by the first failing case with a hint naming the mistake."""
 import itertools
+import json
+from pathlib import Path
 
 import numpy as np
+import torch
 from wrong_answers import wrong_answer_tests
+
+from aecourse.noisy_codes import NoisySigmoid as LibraryLayer
+
+
+def noisy_sigmoid(z, sigma, training, generator=None, *, after=False, in_eval=False, scale=lambda s: s,
+                  shape=lambda z: z.shape, draw=torch.randn, squash=torch.sigmoid):
+    if not (training or in_eval):
+        return squash(z)
+    eps = draw(shape(z), generator=generator)
+    return squash(z) + scale(sigma) * eps if after else squash(z + scale(sigma) * eps)
+
+
+def global_rng(z, sigma, training, generator=None):
+    return torch.sigmoid(z + sigma * torch.randn_like(z)) if training else torch.sigmoid(z)
+
+
+def own_generator(z, sigma, training, generator=None):
+    return noisy_sigmoid(z, sigma, training, torch.Generator().manual_seed(0))
 
 
 def linear_noise(epoch, epochs, final, end, *, last=None, clip=True, use_end="divide", one_based=False):
@@ -64,10 +85,38 @@ def precision_at_k(query_bits, db_bits, query_labels, db_labels, k, *, distance=
     return share if per_query else float(share.mean())
 
 
-REFERENCE = {"06.linear_noise": linear_noise, "06.binarize_and_pack": binarize_and_pack, "06.flip_masks": flip_masks,
-             "06.hash_lookup": hash_lookup, "06.precision_at_k": precision_at_k}
+REFERENCE = {"06.noisy_sigmoid": noisy_sigmoid, "06.linear_noise": linear_noise,
+             "06.binarize_and_pack": binarize_and_pack, "06.flip_masks": flip_masks, "06.hash_lookup": hash_lookup,
+             "06.precision_at_k": precision_at_k}
 
 WRONG = [
+    ("06.noisy_sigmoid", "noise after the sigmoid", lambda *a: noisy_sigmoid(*a, after=True), "before the sigmoid",
+     "BEFORE the sigmoid"),
+    ("06.noisy_sigmoid", "noise in eval mode too", lambda *a: noisy_sigmoid(*a, in_eval=True), "eval mode",
+     "for training only"),
+    ("06.noisy_sigmoid", "noise never added", lambda z, s, t, g: torch.sigmoid(z), "noise is added",
+     "plain sigmoid"),
+    ("06.noisy_sigmoid", "the training flag inverted", lambda z, s, t, g: noisy_sigmoid(z, s, not t, g), "eval mode",
+     "for training only"),
+    ("06.noisy_sigmoid", "sigma as the variance", lambda *a: noisy_sigmoid(*a, scale=lambda s: s ** 2),
+     "standard deviation sigma", "not by the variance"),
+    ("06.noisy_sigmoid", "sqrt(sigma)", lambda *a: noisy_sigmoid(*a, scale=lambda s: s ** 0.5),
+     "standard deviation sigma", "sqrt(sigma)"),
+    ("06.noisy_sigmoid", "one draw per row", lambda *a: noisy_sigmoid(*a, shape=lambda z: (len(z), 1)),
+     "fresh draw", "one draw per row"),
+    ("06.noisy_sigmoid", "one draw per unit", lambda *a: noisy_sigmoid(*a, shape=lambda z: (z.shape[1],)),
+     "fresh draw", "one draw per unit"),
+    ("06.noisy_sigmoid", "a single draw", lambda *a: noisy_sigmoid(*a, shape=lambda z: (1,)), "fresh draw",
+     "one single draw"),
+    ("06.noisy_sigmoid", "torch's global generator", global_rng, "from the generator", "generator=generator"),
+    ("06.noisy_sigmoid", "a generator of its own", own_generator, "from the generator", "not from one of your own"),
+    ("06.noisy_sigmoid", "uniform noise", lambda *a: noisy_sigmoid(*a, draw=torch.rand), "standard deviation sigma",
+     "torch.rand is uniform"),
+    ("06.noisy_sigmoid", "a clamp instead of the sigmoid", lambda *a: noisy_sigmoid(*a, squash=lambda t: t.clamp(0, 1)),
+     "eval mode", "not a clamp"),
+    ("06.noisy_sigmoid", "no sigmoid in training", lambda *a: noisy_sigmoid(*a, squash=lambda t: t) if a[2]
+     else torch.sigmoid(a[0]), "before the sigmoid", "still go through the sigmoid"),
+    ("06.noisy_sigmoid", "detached", lambda *a: noisy_sigmoid(*a).detach(), "gradients flow", "cut off"),
     ("06.linear_noise", "divides by epochs", lambda *a: linear_noise(*a, last=lambda e: e), "linear in between",
      "not epochs"),
     ("06.linear_noise", "no clipping", lambda *a: linear_noise(*a, clip=False), "the final level", "clip t / end"),
@@ -131,3 +180,21 @@ WRONG = [
 
 test_the_reference_passes, test_a_wrong_answer_fails_with_a_hint_that_names_it, \
     test_five_wrong_answers_per_exercise = wrong_answer_tests(REFERENCE, WRONG)
+
+
+def test_the_solutions_layer_is_noisy_in_train_mode_and_agrees_with_the_librarys():
+    """solutions/06's `NoisySigmoid` wraps the learner's function as a layer, "as in the library's NoisySigmoid"."""
+    path = Path(__file__).resolve().parent.parent / "solutions" / "06_semantic_hashing.ipynb"
+    cell = next("".join(c["source"]) for c in json.loads(path.read_text())["cells"]
+                if "class NoisySigmoid" in "".join(c["source"]))
+    namespace = {}
+    exec("import torch\nfrom torch import nn\n" + cell, namespace)
+    z = 3.0 * torch.randn(4, 5, generator=torch.Generator().manual_seed(0))
+    layer, library = namespace["NoisySigmoid"](4.0), LibraryLayer(5, sigma=4.0)
+    torch.manual_seed(1)
+    noisy = layer.train()(z)
+    torch.manual_seed(1)
+    assert torch.allclose(noisy, library.train()(z)) and not torch.allclose(noisy, torch.sigmoid(z))
+    assert torch.equal(layer.eval()(z), torch.sigmoid(z))
+    seeded = [namespace["NoisySigmoid"](4.0, torch.Generator().manual_seed(2)).train()(z) for _ in range(2)]
+    assert torch.equal(*seeded)

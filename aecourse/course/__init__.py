@@ -4,7 +4,17 @@ It imports the math (`aecourse.*`); the math never imports it. `check` is what a
 
     from aecourse.course import check
     check("02.kl_sparsity", kl_sparsity)
+
+`check` is imported on first use (PEP 562): the command line's tools that only read and write notebooks
+(`aecourse check`, `notebooks lint`, `exercises build`) never load the checks, nor torch with them.
 """
-from .checks import check
 
 __all__ = ["check"]
+
+
+def __getattr__(name: str):
+    if name != "check":
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from .checks import check
+
+    return check

@@ -6,8 +6,9 @@ by the names the exercises define, and the reports come back as JSON. A function
 failed (a syntax error, say) is reported with that cell's error and line. The learner's file is only read, never
 written.
 
-Time: a check costs one kernel start, the imports (torch, in the kernel and in this process) and the learner's
-own cells; the checks themselves take well under a second.
+Time: a check costs one kernel start, the kernel's imports (torch) and the learner's own cells; the checks
+themselves take well under a second. This process never imports the checks or torch: the kernel reports each
+exercise's function name and points with its verdicts (benchmarks/check_time.py measures it).
 """
 from __future__ import annotations
 
@@ -20,8 +21,8 @@ from pathlib import Path
 import nbformat
 
 from . import notebooks
-from .checks import FAILED, CaseResult, Report, get_exercise
 from .notebooks import CHECK_CALL
+from .verdicts import FAILED, CaseResult, Report
 
 RESULT_TAG = "AECOURSE-RESULTS:"
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -57,21 +58,22 @@ def cell_error(cell) -> str | None:
     return f"{error.ename}: {error.evalue}{where}"
 
 
-def missing_function_report(exercise_id: str, executed: nbformat.NotebookNode | None = None) -> Report:
-    """The report for an exercise whose function was not defined: why, as precisely as the run tells."""
-    spec = get_exercise(exercise_id)
-    message = (f"no function called `{spec.function}` was defined when the notebook ran: keep the name the "
+def missing_function_report(exercise_id: str, function: str, points: float,
+                            executed: nbformat.NotebookNode | None = None) -> Report:
+    """The report for an exercise whose function (called `function`) was not defined: why, as precisely as the
+    run tells."""
+    message = (f"no function called `{function}` was defined when the notebook ran: keep the name the "
                "exercise gives it")
     cells = executed.cells if executed is not None else []
-    defining = [c for c in cells if c.cell_type == "code" and re.search(rf"^\s*def {spec.function}\b", c.source,
+    defining = [c for c in cells if c.cell_type == "code" and re.search(rf"^\s*def {function}\b", c.source,
                                                                        re.MULTILINE)]
     failed = [(c, cell_error(c)) for c in (defining or cells) if cell_error(c)]
     if defining and failed:
-        message = (f"`{spec.function}` was never defined: its cell failed with {failed[0][1]}; fix it, then run "
+        message = (f"`{function}` was never defined: its cell failed with {failed[0][1]}; fix it, then run "
                    "the cell again")
     elif failed and "syntax error" in failed[0][1]:
         message += f" (a cell starting `{failed[0][0].source.splitlines()[0]}` has {failed[0][1]})"
-    return Report(exercise_id, [CaseResult(f"a function named {spec.function}", FAILED, message)], spec.points)
+    return Report(exercise_id, [CaseResult(f"a function named {function}", FAILED, message)], points)
 
 
 def check_notebook(path: str | Path, *, cell_timeout: int = 300) -> dict[str, Report]:
@@ -81,8 +83,6 @@ def check_notebook(path: str | Path, *, cell_timeout: int = 300) -> dict[str, Re
     ids = exercise_ids(nb)
     if not ids:
         raise ValueError(f"{path}: no check cells (check(\"NN.name\", function)) found; is this an exercise notebook?")
-    for exercise_id in ids:
-        get_exercise(exercise_id)
     nb.cells = [c for c in nb.cells if not notebooks.is_exercise_check_cell(c)]   # the checks run once, below
     nb.cells.append(nbformat.v4.new_code_cell(COLLECT.format(ids=ids, tag=RESULT_TAG)))
     with tempfile.TemporaryDirectory(prefix="aecourse-check-") as tmp:
@@ -90,15 +90,15 @@ def check_notebook(path: str | Path, *, cell_timeout: int = 300) -> dict[str, Re
         executed = notebooks.execute(nb, tmp, cell_timeout=cell_timeout, allow_errors=True)
     text = "".join(o.get("text", "") for o in executed.cells[-1].outputs if o.output_type == "stream")
     if RESULT_TAG not in text:
-        detail = cell_error(executed.cells[-1]) or "no output"
+        errors = [o for o in executed.cells[-1].outputs if o.output_type == "error"]
+        detail = f"{errors[0].ename}: {errors[0].evalue}" if errors else "no output"
         raise RuntimeError(f"{path}: the checks could not run after the notebook ({detail})")
     raw = json.loads(text.split(RESULT_TAG, 1)[1].splitlines()[0])
     reports = {}
     for exercise_id in ids:
-        cases = raw.get(exercise_id)
-        if cases is None:
-            reports[exercise_id] = missing_function_report(exercise_id, executed)
+        found = raw[exercise_id]
+        if found["cases"] is None:
+            reports[exercise_id] = missing_function_report(exercise_id, found["function"], found["points"], executed)
         else:
-            reports[exercise_id] = Report(exercise_id, [CaseResult(*c) for c in cases],
-                                          get_exercise(exercise_id).points)
+            reports[exercise_id] = Report(exercise_id, [CaseResult(*c) for c in found["cases"]], found["points"])
     return reports

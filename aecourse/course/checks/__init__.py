@@ -26,12 +26,16 @@ import pkgutil
 import traceback
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
-PASSED, FAILED, ERROR, NOT_ATTEMPTED = "passed", "failed", "error", "not attempted"
+from ..verdicts import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CaseResult, Report
+
+__all__ = ["ERROR", "FAILED", "NOT_ATTEMPTED", "PASSED", "CaseResult", "CheckFailed", "ChecksNotPassed", "Exercise",
+           "Report", "all_exercises", "check", "exercise", "expect", "expect_close", "expect_not_close", "get_exercise",
+           "report_lines", "run_checks"]
 
 
 class CheckFailed(AssertionError):
@@ -59,63 +63,6 @@ TORCH_HINTS = {
     "'float' object has no attribute 'backward'":
         "call .backward() on the loss tensor; take .item() only of the value you return",
 }
-
-
-@dataclass
-class CaseResult:
-    name: str
-    status: str
-    message: str = ""
-
-
-@dataclass
-class Report:
-    """The outcome of one exercise's checks: one `CaseResult` per case."""
-    exercise_id: str
-    cases: list[CaseResult] = field(default_factory=list)
-    points: float = 1.0
-
-    @property
-    def passed(self) -> int:
-        return sum(c.status == PASSED for c in self.cases)
-
-    @property
-    def total(self) -> int:
-        return len(self.cases)
-
-    @property
-    def attempted(self) -> bool:
-        return not any(c.status == NOT_ATTEMPTED for c in self.cases)
-
-    @property
-    def all_passed(self) -> bool:
-        return self.total > 0 and self.passed == self.total
-
-    @property
-    def first_problem(self) -> CaseResult | None:
-        """The first case that did not pass: its hint names the mistake to fix first."""
-        return next((c for c in self.cases if c.status != PASSED), None)
-
-    @property
-    def score(self) -> float:
-        """Partial credit: points times the fraction of cases passed."""
-        return round(self.points * self.passed / self.total, 2) if self.total else 0.0
-
-    def summary(self) -> str:
-        if not self.attempted:
-            return (f"{self.exercise_id}: not attempted yet: replace `raise NotImplementedError()` "
-                    "with your code, then run this cell again")
-        word = "check" if self.total == 1 else "checks"
-        verdict = "all passed, well done" if self.all_passed else "see the hints below"
-        return f"{self.exercise_id}: {self.passed}/{self.total} {word} passed ({verdict})"
-
-    def text(self) -> str:
-        lines = [self.summary()]
-        if self.attempted:
-            for c in self.cases:
-                mark = {"passed": "[ok]  ", "failed": "[fail]", "error": "[error]"}[c.status]
-                lines.append(f"  {mark} {c.name}" + (f": {c.message}" if c.message else ""))
-        return "\n".join(lines)
 
 
 @dataclass(frozen=True)
@@ -192,13 +139,17 @@ def run_checks(exercise_id: str, fn: Callable) -> Report:
 
 def report_lines(exercise_ids: list[str], namespace: dict) -> str:
     """Run the checks of `exercise_ids` against the functions of the same names in `namespace` (a kernel's
-    globals) and return them as one line of JSON: {exercise id: [[case, status, message], ...], or null when no
-    function of that name was defined}. `aecourse check` runs this as the last cell of the learner's notebook."""
+    globals) and return them as one line of JSON: {exercise id: {"function": its name, "points": its points,
+    "cases": [[case, status, message], ...], or null when no function of that name was defined}}.
+
+    `aecourse check` runs this as the last cell of the learner's notebook, so that the command itself never
+    imports the checks (nor torch): everything it reports comes back in this line."""
     out = {}
     for exercise_id in exercise_ids:
-        fn = namespace.get(get_exercise(exercise_id).function)
-        out[exercise_id] = None if fn is None else [[c.name, c.status, c.message]
-                                                    for c in run_checks(exercise_id, fn).cases]
+        spec = get_exercise(exercise_id)
+        fn = namespace.get(spec.function)
+        cases = None if fn is None else [[c.name, c.status, c.message] for c in run_checks(exercise_id, fn).cases]
+        out[exercise_id] = {"function": spec.function, "points": spec.points, "cases": cases}
     return json.dumps(out)
 
 

@@ -1,9 +1,11 @@
-"""Checks for solutions/04_denoising.ipynb: masking noise, salt-and-pepper noise and the RMSE on missing entries."""
+"""Checks for solutions/04_denoising.ipynb: the denoising loss, masking noise, salt-and-pepper noise and the RMSE on
+missing entries."""
 import numpy as np
 import torch
 
-from ...corruption import masked_rmse
-from . import exercise, expect, expect_close
+from ...corruption import GaussianNoise, MaskingNoise, masked_rmse
+from ...models import make_autoencoder
+from . import exercise, expect, expect_close, expect_not_close
 
 
 def _images(n=2000, d=20, seed=0):
@@ -14,6 +16,97 @@ def _images(n=2000, d=20, seed=0):
 def _gen(seed):
     return torch.Generator().manual_seed(seed)
 
+
+# ------------------------------------------------------------------------------------------ the denoising loss
+
+class _RecordedCorruption:
+    """`corrupt(x) -> x~` for the learner's loss, recording every input it is given. Its k-th call draws from a
+    generator seeded `seed + k`, so `draw(x, k)` repeats any call's corruption for the expected values."""
+
+    def __init__(self, kind: str, seed: int):
+        self.corruption = GaussianNoise(0.5) if kind == "gaussian" else MaskingNoise(0.25)
+        self.seed, self.inputs = seed, []
+
+    def draw(self, x, k: int = 0):
+        return self.corruption(x, _gen(self.seed + k))
+
+    def __call__(self, x, generator=None):     # `fit` passes a generator; the draws here are the checker's own
+        self.inputs.append(x)
+        return self.draw(x, len(self.inputs) - 1)
+
+
+def _mse(r, x):
+    return ((r - x) ** 2).mean()
+
+
+def _same_tensor(a, x) -> bool:
+    return isinstance(a, torch.Tensor) and a.shape == x.shape and torch.equal(a.detach().cpu(), x)
+
+
+@exercise("04.denoising_loss", function="denoising_loss", points=2)
+def check_denoising_loss(fn, case):
+    torch.manual_seed(1)
+    model = make_autoencoder(6, [8], 6)     # code size = input size: the encoder alone gives a (wrong) number
+    x = torch.rand(32, 6, generator=_gen(2))
+    with case("corrupt(x) is called once, on the clean input x"):
+        corrupt = _RecordedCorruption("gaussian", 10)
+        fn(model, x.clone(), corrupt)
+        calls = corrupt.inputs
+        expect(len(calls) > 0, "your loss never calls corrupt: the model must see the corrupted input x_tilde = "
+               "corrupt(x), made by the corruption you are given (not by noise of your own)")
+        expect(len(calls) == 1, f"corrupt was called {len(calls)} times: each call draws new noise, so the model's "
+               "input and the target no longer belong together; corrupt once, x_tilde = corrupt(x), feed x_tilde "
+               "to the model and compare with the clean x")
+        expect(_same_tensor(calls[0], x), "corrupt the INPUT before the model, model(corrupt(x)), not the "
+               "reconstruction: with corrupt(model(x)) the model never sees a corrupted input, so it never learns to "
+               "remove the noise")
+    with case("one number that can be back-propagated"):
+        loss = fn(model, x.clone(), _RecordedCorruption("gaussian", 10))
+        expect(isinstance(loss, torch.Tensor), f"return the loss as a torch tensor, got {type(loss).__name__}: "
+               ".item() or float() turns it into a plain number, which cannot be back-propagated")
+        expect(loss.ndim == 0, f"expected one number (a 0-d tensor), got shape {tuple(loss.shape)}: average over "
+               "every entry with .mean(), not one loss per example")
+        expect(loss.requires_grad, "the loss is cut off from the computation graph: no .detach() and no "
+               "torch.no_grad() inside the loss, so loss.backward() can train the model")
+        model.zero_grad()
+        loss.backward()
+        first = model.encoder[0].weight.grad
+        expect(first is not None and bool(first.abs().sum() > 0), "loss.backward() did not reach the encoder's "
+               "weights: compute the reconstruction with the model, model(x_tilde), and keep it in the graph")
+    with case("the model reconstructs the corrupted input"):
+        corrupt = _RecordedCorruption("gaussian", 20)
+        got, x_tilde = fn(model, x.clone(), corrupt), corrupt.draw(x)
+        with torch.no_grad():
+            expect_not_close(got, _mse(model(x), x), "the model must see the corrupted input: model(x_tilde) with "
+                             "x_tilde = corrupt(x), not model(x)")
+            expect_not_close(got, _mse(model.encode(x_tilde), x), "reconstruct with the whole autoencoder, "
+                             "model(x_tilde) = decode(encode(x_tilde)): the encoder alone gives the code h, not a "
+                             "reconstruction")
+    with case("the target is the clean x"):
+        corrupt = _RecordedCorruption("gaussian", 30)
+        got, x_tilde = fn(model, x.clone(), corrupt), corrupt.draw(x)
+        with torch.no_grad():
+            expect_not_close(got, _mse(model(x_tilde), x_tilde), "compare the reconstruction with the CLEAN x, not "
+                             "with x_tilde: the autoencoder must undo the corruption; with x_tilde as its target it "
+                             "learns to copy the noise")
+    for kind, seed in (("gaussian", 40), ("masking", 50)):
+        with case(f"the mean squared error over every entry ({kind} noise)"):
+            corrupt = _RecordedCorruption(kind, seed)
+            got = fn(model, x.clone(), corrupt)
+            with torch.no_grad():
+                r = model(corrupt.draw(x))
+                expect_not_close(got, ((r - x) ** 2).sum(), "average the squared errors, .mean(), not .sum(): the "
+                                 "loss must not grow with the batch size")
+                expect_not_close(got, ((r - x) ** 2).sum(dim=1).mean(), "average over every entry, .mean() of the "
+                                 "whole (n, d) array: summing over the features first makes the loss d times larger")
+                expect_not_close(got, _mse(r, x).sqrt(), "the mean squared error has no square root (that is the "
+                                 "RMSE)")
+                expect_not_close(got, (r - x).abs().mean(), "square the differences, (r - x) ** 2, not their "
+                                 "absolute value")
+                expect_close(got, _mse(r, x), hint="((model(x_tilde) - x) ** 2).mean() with x_tilde = corrupt(x)")
+
+
+# ------------------------------------------------------------------------------------------ the corruptions
 
 def _check_common(fn, case, x, what):
     with case("same shape, input left unchanged"):

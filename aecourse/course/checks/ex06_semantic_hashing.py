@@ -1,13 +1,96 @@
-"""Checks for solutions/06_semantic_hashing.ipynb: noise schedule, binarise-and-pack, flip masks, a hash-table
-lookup and precision@k. The library (aecourse.noisy_codes, aecourse.bits, aecourse.retrieval) is the reference."""
+"""Checks for solutions/06_semantic_hashing.ipynb: the noisy sigmoid, noise schedule, binarise-and-pack, flip masks, a
+hash-table lookup and precision@k. The library (aecourse.noisy_codes, aecourse.bits, aecourse.retrieval) is the
+reference."""
 import itertools
 
 import numpy as np
+import torch
 
 from ...bits import binarize, n_probes, pack_bits
 from ...noisy_codes import LinearNoise
 from ...retrieval import precision_at_k
 from . import exercise, expect, expect_close, expect_not_close
+
+
+def _gen(seed: int) -> torch.Generator:
+    return torch.Generator().manual_seed(seed)
+
+
+def _implied_noise(h, z) -> torch.Tensor:
+    """The noise a result h = sigmoid(z + noise) carries: logit(h) - z, in float64."""
+    h = torch.as_tensor(h).detach().double()
+    noise = torch.log(h) - torch.log1p(-h) - z.double()
+    expect(bool(torch.isfinite(noise).all()), "the result must lie strictly between 0 and 1, as "
+           "sigmoid(z + sigma * eps) does: add the noise to z, then apply torch.sigmoid")
+    return noise
+
+
+@exercise("06.noisy_sigmoid", function="noisy_sigmoid", points=2)
+def check_noisy_sigmoid(fn, case):
+    z = 2.0 * torch.randn(200, 16, generator=_gen(1))    # pre-activations: 200 examples, 16 code units
+    sigma = 1.5
+    with case("eval mode (training=False): the plain sigmoid, no noise"):
+        got = fn(z.clone(), sigma, False, _gen(0))
+        expect_not_close(got, z.clamp(0, 1), "squash with torch.sigmoid(z), not a clamp to [0, 1]")
+        expect_close(got, torch.sigmoid(z), hint="with training=False (eval mode) the layer is the plain sigmoid, "
+                     "torch.sigmoid(z): the noise is for training only")
+    with case("training mode (training=True): noise is added"):
+        got = fn(z.clone(), sigma, True, _gen(0))
+        expect(isinstance(got, torch.Tensor) and got.shape == z.shape, f"return a tensor shaped like z "
+               f"{tuple(z.shape)}, got {type(got).__name__} {tuple(getattr(got, 'shape', ()))}")
+        expect(not torch.allclose(got, torch.sigmoid(z)), "with training=True add gaussian noise to z before the "
+               "sigmoid: sigmoid(z + sigma * eps); you returned the plain sigmoid")
+    with case("the noise goes in before the sigmoid"):
+        got = fn(z.clone(), sigma, True, _gen(0))
+        if bool(((got < 0) | (got > 1)).any()):
+            expect(not bool((got - z).std() < (got - torch.sigmoid(z)).std()), "the noisy pre-activation must still "
+                   "go through the sigmoid: return torch.sigmoid(z + sigma * eps), not z + sigma * eps")
+            expect(False, "add the noise to z, BEFORE the sigmoid: sigmoid(z + sigma * eps). Added after it, "
+                   "sigmoid(z) + sigma * eps, the codes leave (0, 1), and no unit needs to saturate")
+        expect(not bool(((got == 0) | (got == 1)).any()), "squash with torch.sigmoid, not a clamp to [0, 1]: a clamp "
+               "gives exact 0s and 1s, with no gradient there")
+    with case("a fresh draw for every entry"):
+        noise = _implied_noise(fn(z.clone(), sigma, True, _gen(0)), z)
+        along_row, along_column = noise.std(dim=1).max(), noise.std(dim=0).max()
+        tiny = 0.05 * sigma
+        expect(not bool(along_row < tiny and along_column < tiny), "every entry got the same noise, one single draw: "
+               "draw eps with z's shape, torch.randn(z.shape, generator=generator)")
+        expect(not bool(along_row < tiny), "all the units of an example got the same noise (one draw per row, shape "
+               "(n, 1)): draw eps with z's full shape (n, b), so each unit gets its own")
+        expect(not bool(along_column < tiny), "every example got the same noise (one draw per unit, shape (b,) or "
+               "(1, b)): draw eps with z's full shape (n, b), so each example gets its own")
+    with case("the noise comes from the generator"):
+        a, b, c = (fn(z.clone(), sigma, True, _gen(seed)) for seed in (5, 5, 6))
+        expect(torch.equal(a, b), "the same seed must give the same noise: draw with the generator argument, "
+               "torch.randn(z.shape, generator=generator)")
+        expect(not torch.equal(a, c), "different seeds gave the same noise: draw from the generator you are given, "
+               "not from one of your own")
+        shared = _gen(7)
+        expect(not torch.equal(fn(z.clone(), sigma, True, shared), fn(z.clone(), sigma, True, shared)),
+               "two calls with one generator gave the same noise: do not reseed it; every training step needs "
+               "fresh noise")
+    with case("gaussian noise of mean 0 and standard deviation sigma"):
+        for level in (1.5, 0.5):
+            noise = _implied_noise(fn(z.clone(), level, True, _gen(8)), z)
+            mean, std = float(noise.mean()), float(noise.std())
+            expect(abs(mean) < 0.15 * level, f"sigma = {level}: the noise averages {mean:.2f}, not 0: draw standard "
+                   "normal eps with torch.randn (torch.rand is uniform on [0, 1))")
+            expect(abs(std - level ** 2) > 0.1 * level ** 2, f"sigma = {level}: the noise's standard deviation is "
+                   f"{std:.2f} = sigma ** 2: sigma is the standard deviation, so multiply eps by sigma, not by the "
+                   "variance sigma ** 2")
+            expect(abs(std - level ** 0.5) > 0.1 * level ** 0.5, f"sigma = {level}: the noise's standard deviation "
+                   f"is {std:.2f} = sqrt(sigma): sigma is the standard deviation itself, so multiply eps by sigma")
+            expect(abs(std - level) < 0.1 * level, f"sigma = {level}: the noise's standard deviation is {std:.2f}: "
+                   "scale standard normal eps by sigma, sigmoid(z + sigma * eps)")
+    with case("gradients flow back to z"):
+        z_grad = z.clone().requires_grad_(True)
+        h = fn(z_grad, sigma, True, _gen(9))
+        expect(isinstance(h, torch.Tensor) and h.requires_grad, "the result is cut off from z's graph: stay in torch "
+               "(no .detach(), no numpy), so the encoder learns through the code layer")
+        h.sum().backward()
+        h = h.detach()
+        expect_close(z_grad.grad, h * (1 - h), rtol=1e-3, atol=1e-6, hint="the derivative of sigmoid(z + sigma * eps) "
+                     "with respect to z is h (1 - h): add eps to z and let autograd do the rest")
 
 
 @exercise("06.linear_noise", function="linear_noise", points=1)
