@@ -57,8 +57,8 @@ def test_on_the_docstrings_the_hashing_ae_beats_lsh_at_32_bits_not_itq_at_16():
     corpus = docstring_corpus()
     recipe = Recipe(neighbours=1, decoder_hidden=(256,))
     result = {}
-    for n_bits in (16, 32):
-        model, _ = train_hashing_autoencoder(corpus.x_train, n_bits, seed=0, epochs=100, recipe=recipe)
+    for n_bits, epochs in ((16, 50), (32, 100)):      # as in 06b: at 16 bits more epochs do not help
+        model, _ = train_hashing_autoencoder(corpus.x_train, n_bits, seed=0, epochs=epochs, recipe=recipe)
         result["ae", n_bits] = scores(encode_bits(model, corpus.x_test), encode_bits(model, corpus.x_train),
                                       corpus.y_test, corpus.y_train)
         for name, method in (("lsh", LSH(n_bits, seed=0)), ("itq", ITQ(n_bits, seed=0))):
@@ -67,6 +67,10 @@ def test_on_the_docstrings_the_hashing_ae_beats_lsh_at_32_bits_not_itq_at_16():
                                           corpus.y_test, corpus.y_train)
     assert all(a > b for a, b in zip(result["ae", 32], result["lsh", 32]))
     assert not all(a > b for a, b in zip(result["ae", 16], result["itq", 16]))
+    # 06b's note: "far behind ITQ at 16 bits" (measured P@100 .23 at 50 epochs, .23 at 100, vs .67) and "beats LSH
+    # by far" at 32 bits (.69 vs .40)
+    assert result["ae", 16][0] < result["itq", 16][0] - 0.2, result
+    assert result["ae", 32][0] > result["lsh", 32][0] + 0.1, result
 
 
 # ------------------------------------------------------------------------------------------ exercise checkers

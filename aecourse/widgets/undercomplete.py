@@ -104,9 +104,9 @@ class LatentSizeExplorer:
                    n_cols=len(self.x_show), row_titles=["input", f"AE, k = {k}", f"PCA, k = {k}"], fig=left)
         ax = right.subplots()
         sizes = list(range(1, self.max_k + 1))
-        ax.plot(sizes, [self.pca_mse[s] for s in sizes], color="tab:orange", label="PCA")
+        ax.plot(sizes, [self.pca_mse[s] for s in sizes], color="tab:blue", label="PCA")
         seen = sorted(self._cache)
-        ax.plot(seen, [self._cache[s][1] for s in seen], "o-", color="tab:blue", ms=3, label="autoencoder (sizes seen)")
+        ax.plot(seen, [self._cache[s][1] for s in seen], "o-", color="tab:orange", ms=3, label="autoencoder (sizes seen)")
         ax.axvline(k, color="grey", ls=":", lw=1)
         ax.plot([k, k], [mse, self.pca_mse[k]], "o", color="black", ms=4)
         ax.set(xlabel="latent size k", ylabel="test MSE", yscale="log", xlim=(0.5, self.max_k + 0.5),
