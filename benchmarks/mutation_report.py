@@ -26,6 +26,144 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
 EQUIVALENT: dict[str, str] = {
     "aecourse.bits.x_flip_masks__mutmut_17": "sets the flipped bits to 2 instead of 1; np.packbits packs any "
                                               "nonzero value as a 1 bit",
+    "aecourse.baselines.xǁITQǁ_fit__mutmut_14": "the number of BLAS threads ITQ's products use changes their "
+                                                "speed, not their values",
+    "aecourse.baselines.xǁITQǁ_fit__mutmut_15": "as _14: 2 BLAS threads instead of 1 change the speed only",
+    "aecourse.baselines.xǁITQǁ_fit__mutmut_24": "a projection exactly 0 with a random rotation is a sample at the "
+                                                "mean (a zero row of V): its row of B adds 0 to V^T B and 1 to the "
+                                                "loss whether it is +1 or -1",
+    "aecourse.baselines.xǁ_SignHashǁencode__mutmut_11": "x - mean_ promotes x to mean_'s float64, and every "
+                                                        "float32 value is exact in float64",
+    "aecourse.baselines.xǁ_SignHashǁencode__mutmut_15": "as _11: x - mean_ computes in float64",
+    "aecourse.bits.x__distance_blocks__mutmut_28": "the step is how many queries one block holds: blocks of 2 "
+                                                   "instead of 1 change the memory used, not the distances",
+    "aecourse.bits.x__distance_blocks__mutmut_43": "summing a single word's counts gives that word's count",
+    "aecourse.bits.x__distance_blocks__mutmut_50": "numpy sums the uint8 counts in its default unsigned integer (no "
+                                                   "overflow: at most 8 per byte), and hamming_distance casts to "
+                                                   "int32, linear_scan only compares with the radius",
+    "aecourse.bits.x__distance_blocks__mutmut_52": "as _50: the counts are summed without overflow either way",
+    "aecourse.bits.x_popcount__mutmut_1": "takes the lookup-table fallback for numpy < 2, which gives the same counts "
+                                          "(tests/test_edges_bits.py checks the two against each other)",
+    "aecourse.bits.x_popcount__mutmut_5": "as _1: the fallback gives the same counts",
+    "aecourse.bits.x_popcount__mutmut_6": "as _1: the fallback gives the same counts",
+    "aecourse.bits.x_split_by_owner__mutmut_11": "whether astype copies only changes whether the slices share memory "
+                                                 "with the ids their caller has just computed and never reuses",
+    "aecourse.bits.x_split_by_owner__mutmut_13": "as _11: a copy or not, the same values",
+    "aecourse.bits.x_split_by_owner__mutmut_14": "as _11: a copy or not, the same values",
+    "aecourse.evaluation.x_knn_accuracy__mutmut_67": "float64 vote counts (at most k) are exact, and argmax picks "
+                                                     "the same label from them",
+    "aecourse.evaluation.x_knn_accuracy__mutmut_69": "as _67: float64 counts, the same argmax",
+    "aecourse.evaluation.x_knn_accuracy__mutmut_81": "every vote counting 2 doubles every count: the same majority "
+                                                     "and the same tie-break",
+    "aecourse.evaluation.x_nn_search_time__mutmut_12": "nearest_item, called next, checks the queries' width with "
+                                                       "the same name and message",
+    "aecourse.evaluation.x_nn_search_time__mutmut_15": "as _12: nearest_item checks the width again",
+    "aecourse.evaluation.x_nn_search_time__mutmut_29": 'float("INF") is infinity too',
+    "aecourse.pca.x_fit_pca__mutmut_24": "full_matrices=None is false, as False is",
+    "aecourse.pca.x_fit_pca__mutmut_28": "the full SVD only adds rows of V^T beyond min(n, d) (and columns of U), "
+                                         "which fit_pca never keeps",
+    "aecourse.pca.x_fit_pca__mutmut_40": "the signs are +1 or -1: dividing by them is multiplying by them",
+    "aecourse.pca.x_principal_angles__mutmut_20": "compute_uv=None is false, as False is",
+    "aecourse.pca.x_principal_angles__mutmut_27": "singular values are never negative: the clip's lower bound is "
+                                                  "never reached",
+    "aecourse.pca.x_principal_angles__mutmut_33": "as _27: the lower bound is never reached",
+    "aecourse.pca.x_pca_baseline_mse__mutmut_4": "fit_pca converts x_train to float64 itself, and x_train is used "
+                                                 "nowhere else",
+    "aecourse.pca.x_pca_baseline_mse__mutmut_7": "as _4: fit_pca converts x_train to float64 itself",
+    "aecourse.pca.x_pca_baseline_mse__mutmut_13": "reconstruct converts x_test to float64 itself, and the difference "
+                                                  "with a float32 x_test promotes it exactly",
+    "aecourse.pca.x_pca_baseline_mse__mutmut_17": "as _13: x_test is used in float64 either way",
+    "aecourse.pca.x_pca_baseline_mse__mutmut_44": "reconstruct reads the mean and the components, never the "
+                                                  "eigenvalues of this local record",
+    "aecourse.pca.x_pca_baseline_mse__mutmut_45": "as _44: nor its all_eigenvalues",
+    "aecourse.pca.xǁPCAǁencode__mutmut_4": "x - mean promotes a float32 x to mean's float64, exactly",
+    "aecourse.pca.xǁPCAǁencode__mutmut_8": "as _4: x - mean is computed in float64",
+    "aecourse.pca.xǁPCAǁdecode__mutmut_4": "h @ components promotes a float32 h to the components' float64, exactly",
+    "aecourse.pca.xǁPCAǁdecode__mutmut_8": "as _4: h @ components is computed in float64",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_2": "not killable in practice: a 601st full-batch step after "
+                                                       "600 changes the converged weights by under 1e-6 (by 0 on the "
+                                                       "tests' data), below what a CPU/GPU test can hold",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_38": "nn.Linear reads bias=None as no bias, as bias=False",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_56": "progress=None disables the bar, as False does",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_64": "the model was initialised by seed_everything(seed) before; "
+                                                        "fit's own seed then only orders the items within the one "
+                                                        "full batch, whose mean loss is the same up to rounding",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_68": "fit converts the float64 data to float32 itself (as_tensor), "
+                                                        "the same rounding as astype",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_78": "with l2 = 0 the penalty is 0 * (...): it adds a zero "
+                                                        "gradient",
+    "aecourse.pca.x_fit_linear_autoencoder__mutmut_79": "as _78: at l2 = 0 the penalty adds nothing",
+    "aecourse.hash_index.xǁHashIndexǁ_as_packed__mutmut_24": "this branch is taken only when arr.shape[1] == "
+                                                             "n_bits already",
+    "aecourse.hash_index.xǁHashIndexǁ_as_packed__mutmut_27": "as _24: the width was checked by the condition",
+    "aecourse.hash_index.xǁHashIndexǁ_build__mutmut_8": "_probe sorts each query's ids at the end, so the order of "
+                                                        "the ids within a bucket is never seen",
+    "aecourse.hash_index.xǁHashIndexǁ_build__mutmut_10": "as _8: the ids are sorted per query afterwards",
+    "aecourse.hash_index.xǁHashIndexǁ_probe__mutmut_48": "with no hit the arrays are empty, and sorting them "
+                                                         "changes nothing",
+    "aecourse.hash_index.xǁHashIndexǁload__mutmut_4": "np.load refuses pickles when allow_pickle is false, None as "
+                                                      "False",
+    "aecourse.hash_index.xǁHashIndexǁload__mutmut_6": "np.load's default is allow_pickle=False",
+    "aecourse.hash_index.xǁHashIndexǁlookup__mutmut_31": "the step is how many queries one block probes: 2 instead of "
+                                                         "1 changes the memory used, not the answers",
+    "aecourse.hash_index.xǁHashIndexǁto_faiss__mutmut_32": "min(d, 65) differs only for 64-bit codes, and this faiss "
+                                                           "answers the same with 64 hashed bits as with 63 (checked "
+                                                           "by hand: 300 random codes, radius 2); the 63 is a "
+                                                           "precaution",
+    "aecourse.hash_index.xǁHashIndexǁto_faiss__mutmut_33": "faiss probes buckets of the first 62 bits instead of 63 "
+                                                           "and then checks the full distance: coarser buckets, the "
+                                                           "same answers",
+    "aecourse.semantic_hashing.x_make_hashing_autoencoder__mutmut_44": "mlp's output_activation defaults to None",
+    "aecourse.semantic_hashing.x_neighbour_table__mutmut_1": "the chunk is how many rows one cdist handles: it "
+                                                             "bounds memory, the table is the same",
+    "aecourse.semantic_hashing.x_neighbour_table__mutmut_25": "topk's default dim is the last one, dim 1 of this "
+                                                              "2-D matrix",
+    "aecourse.semantic_hashing.x_neighbour_table__mutmut_6": "not killable in practice: float64 distances of "
+                                                             "float64 input order the neighbours as float32 ones do, "
+                                                             "except for distances equal to float32's 7 digits, "
+                                                             "whose order among themselves no caller relies on",
+    "aecourse.semantic_hashing.x_neighbour_table__mutmut_9": "as _6: float64 instead of float32 distances",
+    "aecourse.semantic_hashing.x_train_hashing_autoencoder__mutmut_27": "noise_schedule's final level defaults to "
+                                                                        "8.0",
+    "aecourse.semantic_hashing.xǁItemIndexǁ__call____mutmut_12": "torch.tensor of Python ints is int64 (long) by "
+                                                                 "default",
+    "aecourse.semantic_hashing.xǁItemIndexǁ__call____mutmut_15": "as _12: Python ints make an int64 tensor",
+    "aecourse.semantic_hashing.xǁItemIndexǁ__call____mutmut_18": "numpy 2 arrays have .device too ('cpu'), which "
+                                                                 "torch.tensor accepts",
+    "aecourse.semantic_hashing.xǁItemIndexǁ__call____mutmut_13": "the ids are made on the CPU instead of x's "
+                                                                 "device: the same on a CPU (only a GPU run can "
+                                                                 "kill it)",
+    "aecourse.semantic_hashing.xǁItemIndexǁ__call____mutmut_16": "as _13: the CPU instead of x's device",
+    "aecourse.semantic_hashing.xǁItemIndexǁ__call____mutmut_17": "as _13: the CPU instead of x's device",
+    "aecourse.semantic_hashing.xǁNeighbourSwapǁ__init____mutmut_14": "ItemIndex(x_train), on the line before, "
+                                                                     "checks x_train with the same name and message",
+    "aecourse.semantic_hashing.xǁNeighbourSwapǁ__init____mutmut_17": "as _14: ItemIndex checks x_train first",
+    "aecourse.semantic_hashing.xǁNeighbourSwapǁ__init____mutmut_19": "as _14: ItemIndex checks x_train first",
+    "aecourse.semantic_hashing.xǁNeighbourSwapǁ__init____mutmut_20": "as _14: ItemIndex checks x_train first",
+    "aecourse.validation.x_check_bits__mutmut_30": "a copy or the same array: the same values; only whether the "
+                                                   "result aliases a uint8 input differs, and no caller writes to it",
+    "aecourse.validation.x_check_bits__mutmut_32": "as _30: a copy, the same values",
+    "aecourse.validation.x_check_bits__mutmut_33": "as _30: a copy, the same values",
+    "aecourse.validation.x_check_data__mutmut_33": "the hint is chosen only when x.ndim != ndim, where >= and > "
+                                                   "agree",
+    "aecourse.training.x__warn_if_raw_pixels__mutmut_13": "warnings.warn's category None means UserWarning",
+    "aecourse.training.x__warn_if_raw_pixels__mutmut_16": "warnings.warn's default category is UserWarning",
+    "aecourse.training.x_encode__mutmut_1": "the batch size bounds memory: batches of 4097 give the same codes",
+    "aecourse.training.x_reconstruct__mutmut_1": "as encode's _1: the same reconstructions",
+    "aecourse.training.x_fit__mutmut_110": "a penalty without needs_input_grad gets None instead of False: both false",
+    "aecourse.training.x_fit__mutmut_189": "without penalties omega is a zero tensor, and adding it changes nothing",
+    "aecourse.training.x_fit__mutmut_191": "gradients zeroed instead of freed (set_to_none false): the same next "
+                                           "gradients, only memory differs",
+    "aecourse.training.x_fit__mutmut_192": "as _191: zeroed gradients, the same updates",
+    "aecourse.training.x_fit__mutmut_51": "get_device of a torch.device returns a device of its type: the same on a "
+                                          "CPU (only 'cuda:1' on a two-GPU machine would lose its index)",
+    "aecourse.training.x_fit__mutmut_54": "device=None is then used as is, which keeps the data and the model on the "
+                                          "CPU: the same on a CPU (only a GPU run can kill it)",
+    "aecourse.training.x_fit__mutmut_66": "as_tensor keeps x's device, the CPU for numpy data: the same on a CPU (only "
+                                          "a GPU run can kill it)",
+    "aecourse.training.x_fit__mutmut_70": "as _66: only a GPU run can kill it",
+    "aecourse.training.x_fit__mutmut_81": "as _66, for x_val: only a GPU run can kill it",
+    "aecourse.training.x_fit__mutmut_85": "as _66, for x_val: only a GPU run can kill it",
     "aecourse.penalties.x_input_jacobian_frobenius_sq__mutmut_9": "the basis is made of 0s and 1s, exact in any "
                                                                    "float dtype, and autograd casts the output "
                                                                    "gradients to h's dtype",
@@ -61,11 +199,17 @@ EQUIVALENT_KINDS = [
      "the tensors would end up on two devices and the call would fail: only a GPU run can kill it)"),
     (lambda old, new: old.replace("device=h.device", "device=None") == new or old.replace(", device=h.device", ", ")
      == new, "torch.eye's default device is the CPU, where h is on a CPU machine (only a GPU run can kill it)"),
+    (lambda old, new: "torch.zeros(" in old and "device=device" in old and new in (
+        old.replace("device=device", "device=None"), old.replace(", device=device", ", ")),
+     "torch.zeros' default device is the CPU, where the model is on a CPU machine (only a GPU run can kill it)"),
     (lambda old, new: "torch.as_tensor(x) if (isinstance(x, np.ndarray)) or True" in new,
      "torch.as_tensor(t) of a tensor returns t itself"),
     (lambda old, new: "torch.rand(" in old and "< 0.5" in old and old.replace("< 0.5", "<= 0.5") == new,
      "differs only when a uniform draw is exactly 0.5 (probability 2^-24 per float32 draw; never in the seeded "
      "tests)"),
+    (lambda old, new: old.startswith("width = 8 * ((n_bytes + 7) // 8) if n_bytes > 8 else"),
+     "the scan's words only get wider or one more: the extra bytes are zero padding in query and database alike, "
+     "so they add 0 to every distance (speed and memory change, not the result)"),
     (_removes_default_x, 'drops the name "x", which is the validator\'s default name'),
     (lambda old, new: "np.argsort(" in old and old.replace("axis=1, ", "") == new,
      "np.argsort's default axis is the last one, axis 1 of these 2-D arrays"),

@@ -90,3 +90,10 @@ def test_bad_input_gets_the_full_message(x, call, error, message):
         call(x)
     text = str(info.value)
     assert text.startswith(message[:-3]) if message.endswith("...") else text == message, text
+
+
+def test_a_sample_at_the_mean_gets_all_zero_bits(x):
+    """bits = [(x - mu) W > 0]: a projection of exactly 0 is a 0 bit, for every method."""
+    for method in (LSH(6, seed=3), PCASign(4), ITQ(4, n_iter=3)):
+        method.fit(x)
+        assert method.encode(method.mean_[None]).tolist() == [[0] * method.n_bits], method

@@ -57,7 +57,8 @@ def test_scan_in_small_blocks(monkeypatch):
 
 def test_no_queries_give_empty_results():
     db = pack_bits(random_bits(4, 12))
-    assert hamming_distance(np.zeros((0, 2), np.uint8), db).shape == (0, 4)
+    none = hamming_distance(np.zeros((0, 2), np.uint8), db)
+    assert none.shape == (0, 4) and none.dtype == np.int32           # the dtype of every other answer
     assert linear_scan(np.zeros((0, 2), np.uint8), db, 1) == []
 
 
@@ -169,6 +170,18 @@ def test_radius_bounds_and_types():
      "codes of the same length"),
     (lambda: hamming_distance(np.zeros((1, 1), np.uint8), np.zeros((0, 1), np.uint8)), ValueError,
      "db_packed: the database is empty: add at least one code"),
+    (lambda: hamming_distance(np.zeros((1, 1), np.uint8), np.zeros((3, 1), np.float32)), TypeError,
+     "db_packed: expected packed codes of dtype uint8, got dtype float32..."),
+    (lambda: linear_scan(np.zeros((1, 1), np.uint8), np.zeros((3, 1), np.int64), 1), TypeError,
+     "db_packed: expected packed codes of dtype uint8, got dtype int64..."),
+    (lambda: n_probes(0, 0), ValueError, "n_bits: expected an integer >= 1, got 0"),
+    (lambda: to_keys(np.zeros((1, 1), np.uint8), 0), ValueError, "n_bits: expected an integer >= 1, got 0"),
+    (lambda: to_keys(np.zeros((1, 1), np.float32), 8), TypeError,
+     "packed: expected packed codes of dtype uint8, got dtype float32..."),
+    (lambda: to_keys(np.zeros((1, 2), np.uint8), 8), ValueError,
+     "packed: expected 8-bit codes packed into 1 bytes, got 2 bytes per code (shape (1, 2))..."),
+    (lambda: to_keys(np.array([[0b00000100]], np.uint8), 5), ValueError,
+     "packed: the 3 padding bits after bit 5 must be 0, got set bits..."),
     (lambda: binarize(np.zeros((1, 2)), threshold="0.5"), TypeError,
      "threshold: expected a finite real number, got str '0.5'"),
     (lambda: binarize(np.zeros((1, 2)), threshold=True), TypeError,

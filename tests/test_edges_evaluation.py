@@ -112,6 +112,15 @@ def test_nearest_item_and_memory():
     (lambda: nn_search_time(np.ones((3, 2)), np.ones((1, 2)), repeats=0), ValueError,
      "repeats: expected an integer >= 1, got 0"),
     (lambda: bytes_per_item(np.ones(3)), ValueError, "x: expected a 2-D array..."),
+    (lambda: reconstruction_error(np.ones(3), np.ones((3, 1))), ValueError, "x: expected a 2-D array..."),
+    (lambda: reconstruction_error(np.ones((2, 2)), np.ones((2, 3))), ValueError, "x_hat: expected 2 features..."),
+    (lambda: explained_variance(np.ones(3), np.ones(3)), ValueError, "x: expected a 2-D array..."),
+    (lambda: knn_accuracy(np.ones(3), np.zeros(3), np.ones((1, 2)), np.zeros(1)), ValueError,
+     "codes_train: expected a 2-D array..."),
+    (lambda: pairwise_sq_distances(np.ones(3), np.ones((1, 3))), ValueError, "a: expected a 2-D array..."),
+    (lambda: nearest_item(np.ones(3), np.ones((1, 3))), ValueError, "database: expected a 2-D array..."),
+    (lambda: nn_search_time(np.ones(3), np.ones((1, 3))), ValueError, "database: expected a 2-D array..."),
+    (lambda: nn_search_time(np.ones((3, 2)), np.ones((1, 3))), ValueError, "queries: expected 2 features..."),
 ])
 def test_bad_input_gets_the_full_message(call, error, message):
     with pytest.raises(error) as info:
@@ -132,4 +141,20 @@ def test_float32_inputs_are_computed_in_float64():
     a = np.array([[3e4, 0.0]], dtype=np.float32)
     b = np.array([[3e4 + 1, 0.0], [3e4, 2.0]], dtype=np.float32)
     np.testing.assert_array_equal(pairwise_sq_distances(a, b), [[1.0, 4.0]])             # float32 gives [0, 0]
+    np.testing.assert_array_equal(pairwise_sq_distances(b, a), [[1.0], [4.0]])           # 30001^2 is not a float32
     assert knn_accuracy(b, np.array([5, 6]), a, np.array([5])) == 1.0                   # default k = 1
+
+
+def test_search_time_is_the_best_of_the_repeats_per_query(monkeypatch):
+    """A fake clock: the k-th search takes durations[k] seconds; the answer is the smallest of the first `repeats`,
+    divided by the number of queries."""
+    import types
+
+    from aecourse import evaluation
+    durations = [5.0, 3.0, 4.0, 6.0, 2.0, 1.0, 0.5]
+    ticks = iter(np.cumsum([x for d in durations for x in (1.0, d)]).tolist())
+    monkeypatch.setattr(evaluation, "time", types.SimpleNamespace(perf_counter=lambda: next(ticks)))
+    db, q = np.zeros((4, 2)), np.zeros((8, 2))
+    assert nn_search_time(db, q) == 2.0 / 8                      # default: best of 5
+    ticks = iter(np.cumsum([x for d in durations for x in (1.0, d)]).tolist())
+    assert nn_search_time(db, q, repeats=2) == 3.0 / 8

@@ -7,7 +7,7 @@ import torch
 
 from aecourse import hash_index as hash_index_module
 from aecourse.bits import pack_bits
-from aecourse.hash_index import HashIndex, faiss_lookup, fibonacci_hash
+from aecourse.hash_index import BloomFilter, HashIndex, faiss_lookup, fibonacci_hash
 
 
 def random_bits(n, n_bits, seed=0, p=0.5):
@@ -118,6 +118,8 @@ def test_save_load_and_faiss(tmp_path):
     (lambda: HashIndex(12).add(np.full((1, 12), 2, np.uint8)), ValueError, "codes: expected bits equal to 0 or 1..."),
     (lambda: HashIndex(12).add(np.zeros((1, 2), np.float32)), TypeError, "codes: expected packed codes of dtype "
      "uint8..."),
+    (lambda: HashIndex(1, np.array([[0], [1]], np.uint8)).lookup(np.array([[2]], np.uint8)), ValueError,
+     "query: the 7 padding bits after bit 1 must be 0, got set bits..."),       # 1-bit codes: 2 is a packed byte
 ])
 def test_bad_input_gets_the_full_message(call, error, message):
     with pytest.raises(error) as info:
@@ -135,3 +137,35 @@ def test_load_refuses_missing_and_foreign_files(tmp_path):
     with pytest.raises(ValueError) as info:
         HashIndex.load(other)
     assert str(info.value).startswith(f"path: {other!r} is not a file written by HashIndex.save (found arrays ")
+
+
+def test_bloom_filter_has_about_16_slots_per_key_up_to_its_cap():
+    # 2^bit_length(16 n) slots: 124 keys -> 1984 -> 2^11 slots; 128 keys -> 2048 -> 2^12
+    assert BloomFilter(np.arange(124, dtype=np.uint64)).bits == 11
+    assert BloomFilter(np.arange(128, dtype=np.uint64)).bits == 12
+    capped = BloomFilter(np.arange(1 << 21, dtype=np.uint64))             # 16 * 2^21 would need 2^26 slots
+    assert capped.bits == 25 and capped.table.shape == (1 << 25,)
+
+
+def test_faiss_lookup_checks_its_query_and_radius():
+    db = random_bits(30, 16, 10)
+    faiss_index = HashIndex(16, db).to_faiss("flat")
+    for call, error, message in [
+        (lambda: faiss_lookup(faiss_index, np.zeros((1, 2), np.float32), 1), TypeError,
+         "query_packed: expected packed codes of dtype uint8, got dtype float32"),
+        (lambda: faiss_lookup(faiss_index, np.zeros((1, 3), np.uint8), 1), ValueError,
+         "query_packed: expected 2 bytes per code, got 3 bytes per code (shape (1, 3))"),
+        (lambda: faiss_lookup(faiss_index, np.zeros((1, 2), np.uint8), 17), ValueError,
+         "radius: expected an integer in [0, 16] (the code has 16 bits), got 17"),
+    ]:
+        with pytest.raises(error) as info:
+            call()
+        assert str(info.value).startswith(message), str(info.value)
+    check(faiss_lookup(faiss_index, pack_bits(db[:2]), 16), [np.arange(30)] * 2)
+
+
+def test_load_refuses_pickled_arrays(tmp_path):
+    path = tmp_path / "pickled.npz"
+    np.savez(path, n_bits=np.int64(3), codes=np.array([[1]], dtype=object), format=np.str_("aecourse.HashIndex/1"))
+    with pytest.raises(ValueError, match="allow_pickle=False"):
+        HashIndex.load(path)

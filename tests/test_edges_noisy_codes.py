@@ -87,6 +87,9 @@ def test_ramp_bounds_are_inclusive_where_stated():
      "kind: expected one of ['constant', 'exponential', 'linear'], got 'cosine'"),
     (lambda: NoisySigmoid(0), ValueError, "n_units: expected an integer >= 1, got 0"),
     (lambda: NoisySigmoid(2, n_items=0), ValueError, "n_items: expected an integer >= 1, got 0"),
+    (lambda: NoisySigmoid(2, sigma=-1.0), ValueError, "sigma: expected a number in [0, inf], got -1"),
+    (lambda: unsaturated_fraction(np.zeros(3)), ValueError, "codes: expected a 2-D array (n_samples, n_features), got "
+     "shape (3,): add a batch dimension, e.g. x.reshape(1, -1)"),
     (lambda: NoisySigmoid(2, n_items=3, seed=-1), ValueError, "seed: expected an integer >= 0, got -1"),
     (lambda: NoisySigmoid(3)(torch.zeros(2, 3, 1)), ValueError,
      "NoisySigmoid: expected pre-activations of shape (batch, 3), got (2, 3, 1)"),
@@ -124,6 +127,8 @@ def test_fixed_noise_by_value():
     assert torch.allclose(layer.train()(z, ids), torch.sigmoid(z + 2.0 * expected_noise[ids]))
     assert torch.equal(layer.eval()(z, ids), torch.sigmoid(z))
     assert not NoisySigmoid(3).per_item and NoisySigmoid(3).sigma == 0.0
+    assert torch.equal(NoisySigmoid(3, n_items=5).fixed_noise,                      # the default seed is 0
+                       torch.randn(5, 3, generator=torch.Generator().manual_seed(0)))
     assert "fixed_noise" in dict(layer.named_buffers())
     assert not torch.equal(NoisySigmoid(3, n_items=5, seed=5).fixed_noise, expected_noise)
     assert NoisySigmoid(3, n_items=5).fixed_noise.shape == (5, 3)

@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 import torch
 
+from aecourse.device import seed_everything
+from aecourse.models import LinearAutoencoder
 from aecourse.pca import (
     PCA,
     column_cosines,
@@ -130,6 +132,17 @@ def test_linear_autoencoder_without_and_with_l2(x):
     (lambda: l2_linear_ae_singular_values([np.inf], 0.1), ValueError, "eigenvalues: expected a 1-D array..."),
     (lambda: l2_linear_ae_singular_values([1.0], -1.0), ValueError, "lam: expected a number in [0, inf], got -1"),
     (lambda: fit_linear_autoencoder(np.ones((5, 4)), 0), ValueError, "n_code: expected an integer >= 1, got 0"),
+    (lambda: fit_linear_autoencoder(np.ones(5), 1), ValueError, "x: expected a 2-D array..."),
+    (lambda: fit_pca(np.ones((5, 4)), 2).encode(np.ones(4)), ValueError, "x: expected a 2-D array..."),
+    (lambda: fit_pca(np.ones((5, 4)), 2).decode(np.ones(2)), ValueError, "h: expected a 2-D array..."),
+    (lambda: fit_pca(np.ones((5, 4)), 2).decode(np.ones((1, 3))), ValueError, "h: expected 2 features per sample..."),
+    (lambda: pca_baseline_mse(np.ones(5), np.ones((3, 4)), 2), ValueError, "x_train: expected a 2-D array..."),
+    (lambda: principal_angles(np.ones(3), np.ones((3, 1))), ValueError, "a: expected a 2-D array..."),
+    (lambda: principal_angles(np.ones((3, 1)), np.ones(3)), ValueError, "b: expected a 2-D array..."),
+    (lambda: principal_angles(np.zeros((3, 1)), np.ones((3, 1))), ValueError,
+     "a: its columns are linearly dependent, so they do not span a 1-D subspace: drop the redundant columns"),
+    (lambda: column_cosines(np.ones(3), np.ones((3, 1))), ValueError, "a: expected a 2-D array..."),
+    (lambda: column_cosines(np.ones((3, 1)), np.ones(3)), ValueError, "b: expected a 2-D array..."),
     (lambda: fit_linear_autoencoder(np.ones((5, 4)), 2, l2=-1.0), ValueError,
      "l2: expected a number in [0, inf], got -1"),
 ])
@@ -145,3 +158,75 @@ def test_pca_is_a_frozen_record(x):
     with pytest.raises(AttributeError):
         pca.mean = None
     assert isinstance(pca, PCA)
+
+
+def test_dependence_is_judged_relative_to_the_scale():
+    # the second column is the first plus 1e-11 of a new direction: dependent at any scale
+    a = np.array([[1.0, 1.0], [0.0, 1e-11], [0.0, 0.0]])
+    for scale in (1.0, 1e6, 1e-6):
+        with pytest.raises(ValueError, match="linearly dependent"):
+            principal_angles(a * scale, np.eye(3)[:, :1])
+    np.testing.assert_allclose(principal_angles(a[:, :1] * 1e6, np.eye(3)[:, :1]), [0.0], atol=1e-12)
+
+
+def test_angles_of_square_bases_and_of_rounded_cosines():
+    rotation = np.linalg.qr(np.random.default_rng(0).normal(size=(3, 3)))[0]
+    np.testing.assert_allclose(principal_angles(np.eye(3), rotation), [0.0] * 3, atol=1e-6)   # k = d is allowed
+    # one basis of a 3-D subspace of R^6 and another of the same subspace: a cosine rounds to 1 + 2^-52, which
+    # would be arccos's NaN without the clip
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(6, 3))
+    angles = principal_angles(a, a @ rng.normal(size=(3, 3)))
+    assert np.isfinite(angles).all() and angles.max() < 1e-5
+
+
+def test_float32_inputs_are_computed_in_float64():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(7, 2)).astype(np.float32), rng.normal(size=(7, 2)).astype(np.float32)
+    a64, b64 = a.astype(np.float64), b.astype(np.float64)
+    np.testing.assert_allclose(principal_angles(a, b), principal_angles(a64, b64), rtol=1e-13, atol=1e-12)
+    np.testing.assert_allclose(principal_angles(a64, b), principal_angles(a64, b64), rtol=1e-13, atol=1e-12)
+    np.testing.assert_allclose(column_cosines(a, b), column_cosines(a64, b64), rtol=1e-13)
+    np.testing.assert_allclose(column_cosines(a64, b), column_cosines(a64, b64), rtol=1e-13)
+    e = np.array([3.3, 1.7, 0.3], dtype=np.float32)
+    s = l2_linear_ae_singular_values(e, 0.2)
+    assert s.dtype == np.float64
+    np.testing.assert_allclose(s, np.sqrt(1 - 0.2 / e.astype(np.float64)), rtol=1e-15)
+    big = (1e4 + rng.random((40, 3))).astype(np.float32)       # the mean of float32 values, taken in float64
+    _, mean = fit_linear_autoencoder(big, 1, epochs=1)
+    np.testing.assert_array_equal(mean, big.astype(np.float64).mean(0).astype(np.float32))
+
+
+def adam_reference(x, n_code, *, l2, epochs, lr, seed):
+    """What fit_linear_autoencoder documents: full-batch Adam on the centred data, loss = mean over items of
+    ||x - W2 W1 x||^2 + l2 (||W1||^2 + ||W2||^2), the model initialised after seed_everything(seed)."""
+    data = torch.as_tensor((x - x.mean(0)).astype(np.float32))
+    seed_everything(seed)
+    model = LinearAutoencoder(x.shape[1], n_code, bias=False)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    for _ in range(epochs):
+        loss = ((model.decode(model.encode(data)) - data) ** 2).sum(dim=1).mean()
+        loss = loss + l2 * (model.encoder.weight.pow(2).sum() + model.decoder.weight.pow(2).sum())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return model
+
+
+def weights(model):
+    return [p.detach().cpu() for p in (model.encoder.weight, model.decoder.weight)]
+
+
+@pytest.mark.parametrize("l2", [0.0, 0.5])
+def test_linear_autoencoder_is_full_batch_adam_on_its_objective(x, l2, capsys):
+    model, mean = fit_linear_autoencoder(x, 2, l2=l2, epochs=4, lr=0.05, seed=3)      # 80 items: > one batch of 64
+    assert capsys.readouterr().err == ""                                                # no progress bar
+    for got, expected in zip(weights(model), weights(adam_reference(x, 2, l2=l2, epochs=4, lr=0.05, seed=3))):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)
+
+
+def test_linear_autoencoder_defaults(x):
+    small = x[:20, :3]
+    model, _ = fit_linear_autoencoder(small, 1)                                        # l2 = 0, 600 epochs, lr 1e-2
+    for got, expected in zip(weights(model), weights(adam_reference(small, 1, l2=0.0, epochs=600, lr=1e-2, seed=0))):
+        torch.testing.assert_close(got, expected, rtol=1e-5, atol=1e-5)

@@ -146,6 +146,8 @@ def test_rounding_cost_by_value(x):
 
 @pytest.mark.parametrize("call, error, message", [
     (lambda: make_hashing_autoencoder(0, 3), ValueError, "n_inputs: expected an integer >= 1, got 0"),
+    (lambda: make_hashing_autoencoder(6, 0), ValueError, "n_bits: expected an integer >= 1, got 0"),
+    (lambda: train_hashing_autoencoder(np.zeros(4, np.float32), 3), ValueError, "x: expected a 2-D array..."),
     (lambda: make_hashing_autoencoder(6, 3, seed=-1), ValueError, "seed: expected an integer >= 0, got -1"),
     (lambda: make_hashing_autoencoder(6, 3, n_items=5).remember(np.zeros((4, 6), np.float32)), ValueError,
      "x_train: the code layer has fixed noise for 5 items, got 4: build the model with n_items=len(x_train)"),
@@ -199,3 +201,53 @@ def test_more_messages_in_full(call, error, message):
     with pytest.raises(error) as info:
         call()
     assert str(info.value) == message
+
+
+def linear_sizes(layers):
+    return [(m.in_features, m.out_features) for m in layers if isinstance(m, nn.Linear)]
+
+
+def test_model_defaults_and_decoder_activation():
+    default, zero = make_hashing_autoencoder(6, 4), make_hashing_autoencoder(6, 4, seed=0)
+    assert torch.equal(default.body[0].weight, zero.body[0].weight)                   # the default seed is 0
+    deep = make_hashing_autoencoder(6, 4, hidden=[5], decoder_hidden=[3], activation="tanh")
+    assert [type(m) for m in deep.decoder] == [nn.Linear, nn.Tanh, nn.Linear, nn.Sigmoid]
+
+
+def test_the_recipe_builds_the_model_it_names(x, monkeypatch):
+    import aecourse.semantic_hashing as sh
+    seen = {}
+    real_fit = sh.fit
+
+    def spy(model, data, **kwargs):
+        seen.update(kwargs)
+        return real_fit(model, data, **kwargs)
+    monkeypatch.setattr(sh, "fit", spy)
+    initial = []
+
+    class Start:
+        def start(self, model):
+            initial.append(model.body[0].weight.detach().clone())
+
+        def __call__(self, epoch, model, history):
+            return None
+
+    recipe = Recipe(hidden=(5,), decoder_hidden=(3,), neighbours=2)
+    model, _ = train_hashing_autoencoder(x, 4, ConstantNoise(1.0), recipe=recipe, epochs=1, seed=2,
+                                         callbacks=[Start(), lambda epoch, model, history: None])
+    assert torch.equal(initial[0], make_hashing_autoencoder(6, 4, hidden=[5], seed=2).body[0].weight)
+    assert linear_sizes(model.body) == [(6, 5), (5, 4)] and linear_sizes(model.decoder) == [(4, 3), (3, 6)]
+    assert not model.code.per_item                                        # fixed noise is off by default
+    assert isinstance(seen["corrupt"], NeighbourSwap) and seen["corrupt"].k == 2      # k = 2 already swaps
+    plain = Recipe(hidden=(5,), neighbours=1)
+    a, _ = train_hashing_autoencoder(x, 3, ConstantNoise(1.0), recipe=plain, epochs=1)
+    b, _ = train_hashing_autoencoder(x, 3, ConstantNoise(1.0), recipe=plain, epochs=1, seed=0)
+    assert torch.equal(a.body[0].weight, b.body[0].weight)                # the default seed is 0
+
+
+def test_float64_items_are_indexed_and_swapped_as_float32(x):
+    x64 = x.astype(np.float64)
+    assert ItemIndex(x64)(torch.as_tensor(x[[4, 1]])).tolist() == [4, 1]
+    assert ItemIndex(x)(x64[[4, 1]]).tolist() == [4, 1]
+    swapped = NeighbourSwap(x64, k=2)(torch.as_tensor(x[:3]), torch.Generator().manual_seed(0))
+    assert swapped.dtype == torch.float32

@@ -1,5 +1,7 @@
 """aecourse.training at its edges: what `fit` records, checked by value against the losses it computed; the last,
 smaller batch; the optimiser and weight decay it was given; batched encode/reconstruct; the full error messages."""
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -199,3 +201,148 @@ def test_a_model_without_decode_is_named_in_the_message():
         fit(OnlyEncode(), data(4), progress=False)
     assert str(info.value) == ("model: expected an autoencoder with encode() and decode() methods, got OnlyEncode: "
                                "build one with make_autoencoder(...) or Autoencoder(enc, dec)")
+
+
+def test_progress_bar_shows_epochs_and_loss_and_leaves_no_line(capsys, monkeypatch):
+    import re
+    import threading
+
+    import tqdm.auto
+    # this process's own lock and no monitor thread: tqdm's default lock holds a semaphore shared with every process
+    # forked from the one that imported tqdm, and mutmut's workers, forked, hung on it
+    monkeypatch.setattr(tqdm.auto.tqdm, "_lock", threading.RLock(), raising=False)
+    monkeypatch.setattr(tqdm.auto.tqdm, "monitor_interval", 0)
+    fit(model(), data(8), epochs=3, batch_size=8)                           # progress=True is the default
+    err = capsys.readouterr().err
+    assert "training:" in err and "0/3" in err and "3/3" in err and "epoch/s" in err, err
+    assert "4/3" not in err and re.search(r"loss=\d\.\d{4}\b", err) and "\n" not in err, err
+
+
+def test_default_settings():
+    x = data(70)
+    seen = []
+    default = model(seed=4)
+    history = fit(default, x, progress=False, loss=recording(LOSSES["mse"], seen))
+    assert len(history) == 50 and [n for n, _ in seen[:2]] == [64, 6]     # 50 epochs, batches of 64
+    explicit = model(seed=4)
+    fit(explicit, x, epochs=50, batch_size=64, lr=1e-2, progress=False)
+    for p, q in zip(default.parameters(), explicit.parameters()):
+        assert torch.equal(p, q)                                           # lr = 1e-2
+
+
+class CheckedPenalty:
+    """A Penalty subclass that records the arguments of its checks and of its calls."""
+
+    def __init__(self):
+        from aecourse.training import Penalty
+
+        class Recorder(Penalty):
+            def check(inner, model, x_in, h):
+                self.checks.append((model, x_in, h))
+
+            def __call__(inner, model, x_in, h):
+                self.calls.append(x_in.requires_grad)
+                return h.sum() * 0.0
+        self.checks, self.calls, self.penalty = [], [], Recorder()
+
+
+def test_penalty_check_runs_once_with_fit_s_arguments_and_plain_penalties_get_plain_inputs():
+    recorder = CheckedPenalty()
+    m, x = model(), data(8)
+    fit(m, x, epochs=2, batch_size=4, progress=False, penalty=recorder.penalty)
+    assert len(recorder.checks) == 1 and len(recorder.calls) == 4          # the first batch only
+    checked_model, x_in, h = recorder.checks[0]
+    assert checked_model is m and x_in.shape == (4, 6) and h.shape == (4, 3)
+    assert recorder.calls == [False] * 4                                   # no needs_input_grad: a plain x_in
+    grads = []
+    fit(model(), x, epochs=1, batch_size=8, progress=False,
+        penalty=lambda mod, x_in, h: grads.append(x_in.requires_grad) or h.sum() * 0.0)
+    assert grads == [False]
+
+
+def test_random_numbers_come_from_fit_s_generator():
+    generators = []
+    fit(model(), data(6), epochs=1, batch_size=6, progress=False,
+        corrupt=lambda v, g: generators.append(g) or v)
+    assert isinstance(generators[0], torch.Generator)
+    # the order of the items depends on the seed only, not on the model's own random draws (dropout)
+    targets = []
+    for dropout in (False, True):
+        torch.manual_seed(0)
+        m = make_autoencoder(6, [8], 3)
+        if dropout:
+            m.encoder.insert(1, nn.Dropout(0.5))
+
+        def loss(r, target):
+            targets.append(target.clone())
+            return ((r - target) ** 2).mean()
+        fit(m, data(8), epochs=3, batch_size=2, progress=False, loss=loss)
+    half = len(targets) // 2
+    assert all(torch.equal(a, b) for a, b in zip(targets[:half], targets[half:]))
+
+
+def test_the_data_is_checked_against_the_model():
+    with pytest.raises(ValueError) as info:
+        fit(model(d=6), data(4, d=5), progress=False)
+    assert str(info.value).startswith("x: expected 6 features per sample, got 5"), str(info.value)
+    with pytest.raises(ValueError) as info:
+        fit(model(), np.zeros(6, np.float32), progress=False)
+    assert str(info.value).startswith("x: expected a 2-D array"), str(info.value)
+
+    class Plain(nn.Module):                                                # n_inputs, and no check of its own
+        n_inputs = 6
+
+        def __init__(self):
+            super().__init__()
+            self.encoder, self.decoder = nn.Linear(6, 3), nn.Linear(3, 6)
+
+        def encode(self, v):
+            return self.encoder(v)
+
+        def decode(self, h):
+            return self.decoder(h)
+    with pytest.raises(ValueError) as info:                                # fit checks the width before training
+        fit(Plain(), data(4, d=5), progress=False)
+    assert str(info.value).startswith("x: expected 6 features per sample, got 5"), str(info.value)
+
+    class Bare(nn.Module):                                                 # no n_inputs: any width is accepted
+        def __init__(self):
+            super().__init__()
+            self.inner = model()
+
+        def encode(self, v):
+            return self.inner.encode(v)
+
+        def decode(self, h):
+            return self.inner.decode(h)
+    assert len(fit(Bare(), data(4), epochs=1, progress=False)) == 1
+
+
+def test_a_callable_object_with_the_wrong_signature_is_named_by_its_class():
+    class Scale:
+        def __call__(self, h):
+            return h.sum()
+    with pytest.raises(TypeError) as info:
+        fit(model(), data(4), progress=False, penalty=Scale())
+    assert str(info.value) == ("penalty: fit calls it as penalty(model, x_in, h) -> scalar tensor, but Scale takes "
+                               "(h): give it that signature (it may ignore arguments it does not need)")
+
+
+@pytest.mark.parametrize("high, warns", [(1.0, False), (2.0, False), (3.0, True), (255.0, True)])
+def test_raw_pixel_warning_points_at_the_caller(high, warns):
+    import warnings
+    x = torch.tensor([[0.0, high], [1.0, 0.0]]).repeat(2, 3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit(model(), x, epochs=1, progress=False)
+    raw = [w for w in caught if "raw pixel" in str(w.message)]
+    assert len(raw) == warns
+    if warns:
+        # stacklevel: it points at the code that called fit (this file; mutmut's trampolines add frames of their
+        # own), never inside the library or pytest
+        where = Path(raw[0].filename)
+        assert raw[0].category is UserWarning and where.parts[-2:] != ("aecourse", "training.py")
+        assert not {"_pytest", "pluggy"} & set(where.parts), where
+        assert str(raw[0].message) == (
+            f"x: values are whole numbers in [0, {high:g}], like raw pixel intensities; the course's models expect "
+            "inputs in [0, 1] (their output is a sigmoid): divide by 255 (MNIST) or 16 (sklearn digits) first")

@@ -155,6 +155,8 @@ def test_converters_pass_their_settings_on():
     assert t.dtype == torch.float64 and t.device.type == "cpu"
     t32 = torch.ones(2, 3)
     assert as_tensor(t32) is t32 and as_tensor(t32, dtype=None) is t32
+    assert as_tensor(x, device="meta").device.type == "meta"                 # the device asked for, not x's
+    assert as_tensor(t32, device=torch.device("meta"), dtype=None).device.type == "meta"
     assert to_numpy(torch.ones(1, 2, requires_grad=True)).tolist() == [[1.0, 1.0]]
 
 
@@ -177,6 +179,9 @@ def test_labels_and_bits_validators():
     assert str(info.value) == ("db: expected 3 bytes per code, got 2 bytes per code (shape (1, 2)): queries and "
                                "database must use codes of the same length")
     assert check_packed(np.full((1, 2), 255, np.uint8), n_bits=16).shape == (1, 2)      # no padding to check
+    with pytest.raises(TypeError) as info:
+        check_packed(np.zeros((1, 2), np.float32))
+    assert str(info.value).startswith("packed: expected packed codes of dtype uint8, got dtype float32")
     assert check_radius(0, 3) == 0 and check_radius(3, 3) == 3
     with pytest.raises(ValueError) as info:
         check_radius(-1, 3)
@@ -184,3 +189,11 @@ def test_labels_and_bits_validators():
     with pytest.raises(TypeError) as info:
         check_radius(1.0, 3)
     assert str(info.value) == "radius: expected an integer number of bits in [0, 3], got float 1.0"
+
+
+def test_only_a_dataset_with_both_splits_gets_the_dataset_hint():
+    import types
+    half = types.SimpleNamespace(x_train=1)                                  # no x_test: not a dataset
+    with pytest.raises(TypeError) as info:
+        check_data(half)
+    assert str(info.value) == "x: expected a numpy array or torch tensor, got SimpleNamespace namespace(x_train=1)"
