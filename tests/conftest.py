@@ -58,7 +58,11 @@ def train_once(tmp_path_factory):
     """Train what several tests need once per test run: `train_once(key, train)` returns `train()`'s result (a model,
     or a tuple of models and records: anything torch.save takes), computed the first time `key` is asked for and
     shared after, also between pytest-xdist's worker processes (through a file, under a lock). The key names the
-    recipe, e.g. ("hashing AE", 16 bits, seed 0); tests must not modify what they get."""
+    recipe, e.g. ("hashing AE", 16 bits, seed 0); tests must not modify what they get.
+
+    The training runs on the CPU on every machine (AECOURSE_DEVICE=cpu while it runs): the claims these models
+    back have margins measured on the CPU, and float32 training on a GPU takes other paths (the lessons themselves
+    run on the GPU when there is one, and nbval checks their printed claims there)."""
     import torch
     from filelock import FileLock
 
@@ -74,7 +78,9 @@ def train_once(tmp_path_factory):
                 if path.is_file():
                     cache[key] = torch.load(path, weights_only=False)
                 else:
-                    cache[key] = train()
+                    with pytest.MonkeyPatch.context() as patch:
+                        patch.setenv("AECOURSE_DEVICE", "cpu")
+                        cache[key] = train()
                     torch.save(cache[key], path)
         return cache[key]
 

@@ -1,10 +1,9 @@
 """Numbers the lessons and the README state that were printed only by a notebook's check line, or by nothing,
 asserted here with margins measured on the CPU (the values in the comments: one run, 2-core CPU, torch 2.x).
 
-These tests train models, so `make mutation` leaves them out. The models the lessons' tests also use come from
-conftest.py's fixtures (trained once per run, on the default device); the rest are trained here on the CPU, as
-float32 training on a GPU takes other paths. The margins are set for the CPU's numbers and leave room for a
-GPU's (the hashing claims are means over seeds).
+These tests train models, so `make mutation` leaves them out. They pin the device to the CPU (the models the
+lessons' tests also use come from conftest.py's fixtures, trained once per run, on the CPU too): float32 training
+on a GPU takes other paths, and the margins are set for the CPU's numbers.
 """
 import numpy as np
 import pytest
