@@ -12,12 +12,12 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 # What `make test-fast` leaves out (marked `slow`): the notebooks (nbval) and the tests that execute notebooks, drive
-# a browser, build the website or run the benchmarks, and the lessons' claims, which train the lessons' models (test
-# files, or a file's tests whose names start the same, and tests using a fixture named `trained`). The rest tests the
-# library, in under a minute.
+# a browser, build the website or run the benchmarks, and the claims that train the lessons' models (the lessons',
+# the README's and the hashing explorer's: test files, or a file's tests whose names start the same, and tests using
+# a fixture named `trained`). The rest tests the library, in under a minute.
 SLOW = ("tests/browser/", "tests/test_lesson0", "tests/test_notebooks.py", "tests/test_grading.py",
         "tests/test_nbgrader_compat.py", "tests/test_benchmarks.py", "tests/test_render.py",
-        "tests/test_cli.py::test_check_")
+        "tests/test_cli.py::test_check_", "tests/test_edges_claims.py", "tests/test_hashing_widget.py")
 
 
 # `make test` runs the files on two pytest-xdist workers in the order collected (--dist loadfile

@@ -98,7 +98,8 @@ def test_jacobian_entries_of_a_sigmoid_layer():
     h = encoder(x)[0]
     expected = (h * (1 - h))[:, None] * encoder[0].weight
     assert torch.allclose(jacobian(encoder, x)[0], expected, atol=1e-12)
-    assert jacobian_frobenius_sq(encoder, x).item() == pytest.approx(float(expected.pow(2).sum()), rel=1e-10)
+    assert jacobian_frobenius_sq(encoder, x).detach().item() == pytest.approx(float(expected.detach().pow(2).sum()),
+                                                                              rel=1e-10)
     s = torch.linalg.svdvals(expected)
     assert torch.allclose(jacobian_singular_values(encoder, x)[0], s, atol=1e-12)
     assert not jacobian_singular_values(encoder, x).requires_grad

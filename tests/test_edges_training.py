@@ -23,7 +23,7 @@ def model(d=6, k=3, seed=0):
 def recording(fn, seen):
     def loss(r, x):
         value = fn(r, x)
-        seen.append((len(x), float(value)))
+        seen.append((len(x), float(value.detach())))
         return value
     return loss
 
