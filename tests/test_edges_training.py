@@ -62,7 +62,7 @@ def test_penalties_are_summed_and_recorded_by_value():
     def omega(scale):
         def penalty(model, x_in, h):
             value = scale * h.pow(2).mean()
-            seen.append(float(value))
+            seen.append(float(value.detach()))
             return value
         return penalty
     history = fit(model(), data(8), epochs=1, batch_size=4, progress=False, penalty=(omega(1.0), omega(2.0)))
