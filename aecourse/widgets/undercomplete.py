@@ -106,7 +106,8 @@ class LatentSizeExplorer:
         sizes = list(range(1, self.max_k + 1))
         ax.plot(sizes, [self.pca_mse[s] for s in sizes], color="tab:blue", label="PCA")
         seen = sorted(self._cache)
-        ax.plot(seen, [self._cache[s][1] for s in seen], "o-", color="tab:orange", ms=3, label="autoencoder (sizes seen)")
+        ax.plot(seen, [self._cache[s][1] for s in seen], "o-", color="tab:orange", ms=3,
+                label="autoencoder (sizes seen)")
         ax.axvline(k, color="grey", ls=":", lw=1)
         ax.plot([k, k], [mse, self.pca_mse[k]], "o", color="black", ms=4)
         ax.set(xlabel="latent size k", ylabel="test MSE", yscale="log", xlim=(0.5, self.max_k + 0.5),
