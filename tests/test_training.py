@@ -74,7 +74,7 @@ def test_a_loss_function_of_the_learner_can_be_used(digits):
 
     def l1(r, x):
         value = (r - x).abs().mean()
-        seen.append(float(value))
+        seen.append(float(value.detach()))
         return value
     model = small_model()
     history = fit(model, digits.x_train[:128], epochs=1, batch_size=64, progress=False, loss=l1,

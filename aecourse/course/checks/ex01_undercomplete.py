@@ -168,7 +168,7 @@ def check_training_step(fn, case):
         opt.zero_grad()
         ((model(x) - x) ** 2).mean().backward()
         opt.step()
-        expect_not_close(out, float(((model(x) - x) ** 2).mean()), "you returned the loss AFTER the step: "
+        expect_not_close(out, float(((model(x) - x) ** 2).mean().detach()), "you returned the loss AFTER the step: "
                          "return the loss you back-propagated, computed before optimizer.step()")
         expect_close(out, expected_loss, hint="return the MSE of model(x) against x computed before the update")
     with case("one SGD step updates the parameters like the reference"):
