@@ -137,6 +137,7 @@ def test_a_penalty_with_the_wrong_signature_is_told_the_right_one(digits):
         fit(small_model(), digits.x_train[:10], progress=False, corrupt=lambda x: x)
 
 
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad")  # the wrong penalty is on purpose
 def test_a_penalty_returning_a_float_must_return_a_scalar_tensor(digits):
     with pytest.raises(TypeError, match=r"must return a scalar torch tensor.*returned a float.*no \.item\(\)"):
         fit(small_model(), digits.x_train[:10], progress=False, penalty=lambda m, x_in, h: float(h.abs().mean()))
