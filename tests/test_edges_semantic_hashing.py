@@ -96,7 +96,10 @@ def test_bit_balance_by_value():
     assert BitBalance().beta == 0.3 and BitBalance(0.0)(None, None, h).item() == 0.0
 
 
-def test_the_recipe_uses_each_ingredient(x, monkeypatch):
+@pytest.fixture
+def fit_arguments(monkeypatch) -> dict:
+    """The keyword arguments train_hashing_autoencoder passes to `fit` (each key as the latest call gave it); `fit`
+    still runs."""
     import aecourse.semantic_hashing as sh
     seen = {}
     real_fit = sh.fit
@@ -105,6 +108,11 @@ def test_the_recipe_uses_each_ingredient(x, monkeypatch):
         seen.update(kwargs)
         return real_fit(model, data, **kwargs)
     monkeypatch.setattr(sh, "fit", spy)
+    return seen
+
+
+def test_the_recipe_uses_each_ingredient(x, fit_arguments):
+    seen = fit_arguments
     started = []
 
     class Watcher:
@@ -214,15 +222,8 @@ def test_model_defaults_and_decoder_activation():
     assert [type(m) for m in deep.decoder] == [nn.Linear, nn.Tanh, nn.Linear, nn.Sigmoid]
 
 
-def test_the_recipe_builds_the_model_it_names(x, monkeypatch):
-    import aecourse.semantic_hashing as sh
-    seen = {}
-    real_fit = sh.fit
-
-    def spy(model, data, **kwargs):
-        seen.update(kwargs)
-        return real_fit(model, data, **kwargs)
-    monkeypatch.setattr(sh, "fit", spy)
+def test_the_recipe_builds_the_model_it_names(x, fit_arguments):
+    seen = fit_arguments
     initial = []
 
     class Start:
