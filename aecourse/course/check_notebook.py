@@ -40,12 +40,16 @@ def exercise_ids(nb: nbformat.NotebookNode) -> list[str]:
     return found
 
 
+def first_error(cell):
+    """The first error output of an executed cell, or None."""
+    return next((o for o in cell.get("outputs", []) if o.output_type == "error"), None)
+
+
 def cell_error(cell) -> str | None:
     """What went wrong in an executed cell, in one line with the failing line of the learner's code."""
-    errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
-    if not errors:
+    error = first_error(cell)
+    if error is None:
         return None
-    error = errors[0]
     text = ANSI.sub("", error.evalue + "\n" + "\n".join(error.get("traceback", [])))
     lines = [int(n) for n in re.findall(r"line (\d+)", text)]
     source = cell.source.splitlines()
@@ -67,7 +71,7 @@ def missing_function_report(exercise_id: str, function: str, points: float,
     cells = executed.cells if executed is not None else []
     defining = [c for c in cells if c.cell_type == "code" and re.search(rf"^\s*def {function}\b", c.source,
                                                                        re.MULTILINE)]
-    failed = [(c, cell_error(c)) for c in (defining or cells) if cell_error(c)]
+    failed = [(c, error) for c in (defining or cells) if (error := cell_error(c))]
     if defining and failed:
         message = (f"`{function}` was never defined: its cell failed with {failed[0][1]}; fix it, then run "
                    "the cell again")
@@ -90,8 +94,8 @@ def check_notebook(path: str | Path, *, cell_timeout: int = 300) -> dict[str, Re
         executed = notebooks.execute(nb, tmp, cell_timeout=cell_timeout, allow_errors=True)
     text = "".join(o.get("text", "") for o in executed.cells[-1].outputs if o.output_type == "stream")
     if RESULT_TAG not in text:
-        errors = [o for o in executed.cells[-1].outputs if o.output_type == "error"]
-        detail = f"{errors[0].ename}: {errors[0].evalue}" if errors else "no output"
+        error = first_error(executed.cells[-1])   # our own cell: its line says nothing to the learner
+        detail = f"{error.ename}: {error.evalue}" if error else "no output"
         raise RuntimeError(f"{path}: the checks could not run after the notebook ({detail})")
     raw = json.loads(text.split(RESULT_TAG, 1)[1].splitlines()[0])
     reports = {}
