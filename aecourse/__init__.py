@@ -10,7 +10,7 @@ The names below are imported on first use (PEP 562), so `import aecourse` alone 
 command line's notebook tools start in a fraction of a second, and a notebook's first `from aecourse import fit`
 pays for torch as before.
 """
-import importlib
+from .lazy_imports import lazy_attributes
 
 __version__ = "0.1.0"
 
@@ -19,12 +19,7 @@ _WHERE = {"Dataset": "data", "load_digits": "data", "load_mnist": "data", "toy_2
           "Autoencoder": "models", "LinearAutoencoder": "models", "make_autoencoder": "models", "mlp": "models",
           "History": "training", "encode": "training", "fit": "training", "reconstruct": "training"}
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+__getattr__ = lazy_attributes(__name__, _WHERE)
 
 
 def __dir__() -> list[str]:

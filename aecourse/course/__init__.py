@@ -9,12 +9,7 @@ It imports the math (`aecourse.*`); the math never imports it. `check` is what a
 (`aecourse check`, `notebooks lint`, `exercises build`) never load the checks, nor torch with them.
 """
 
+from ..lazy_imports import lazy_attributes
+
 __all__ = ["check"]
-
-
-def __getattr__(name: str):
-    if name != "check":
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from .checks import check
-
-    return check
+__getattr__ = lazy_attributes(__name__, {"check": "checks"})

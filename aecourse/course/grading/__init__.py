@@ -8,7 +8,7 @@ the points in the grader's own process), `grade` (one notebook, a class), `repor
 Names are imported on first use: the sandbox's library imports `server` while the math modules load, and must
 not pull in the rest (the checks import the math).
 """
-import importlib
+from ...lazy_imports import lazy_attributes
 
 _WHERE = {"Submission": "collect", "find_submissions": "collect", "safe_name": "collect",
           "is_pure_check": "executor", "assignment_exercises": "grade", "grade_folder": "grade",
@@ -17,9 +17,4 @@ _WHERE = {"Submission": "collect", "find_submissions": "collect", "safe_name": "
           "TIMEOUT": "reports", "FLAGGED": "reports", "INVALID": "reports", "AMBIGUOUS": "reports",
           "MISSING": "reports"}
 __all__ = sorted(_WHERE)
-
-
-def __getattr__(name: str):
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+__getattr__ = lazy_attributes(__name__, _WHERE)
