@@ -11,7 +11,9 @@ import csv
 import hashlib
 import io
 import os
+import shutil
 import socket
+import sys
 import textwrap
 from pathlib import Path
 
@@ -275,13 +277,15 @@ def test_no_sandbox_escapes(graded):
 
 def test_killing_printing_and_sleeping_stop_only_that_notebook(graded):
     rows = graded["rows"]
-    assert (float(rows["killer"]["total"]), rows["killer"]["status"]) == (0.0, "error")
-    assert rows["printer"]["status"] == "timeout"
-    assert "did not finish within 20 s and was stopped" in (graded["out"] / "feedback" / "printer.md").read_text()
-    assert float(rows["caller"]["02.numerical_gradient"]) == 0 and float(rows["caller"]["total"]) == 5
-    assert "did not finish within 20 s" in (graded["out"] / "feedback" / "caller.md").read_text()
-    assert float(rows["smuggler"]["total"]) == 0
-    assert "over the limit" in (graded["out"] / "feedback" / "smuggler.md").read_text()
+    feedback = {student: (graded["out"] / "feedback" / f"{student}.md").read_text()
+                for student in ("killer", "printer", "caller", "smuggler")}
+    assert (float(rows["killer"]["total"]), rows["killer"]["status"]) == (0.0, "error"), feedback["killer"]
+    assert rows["printer"]["status"] == "timeout", feedback["printer"]
+    assert "did not finish within 20 s and was stopped" in feedback["printer"]
+    assert "printed more than 10 MB" in feedback["printer"]
+    caller = (float(rows["caller"]["02.numerical_gradient"]), float(rows["caller"]["total"]))
+    assert caller == (0, 5) and "did not finish within 20 s" in feedback["caller"], feedback["caller"]
+    assert float(rows["smuggler"]["total"]) == 0 and "over the limit" in feedback["smuggler"], feedback["smuggler"]
 
 
 def test_layout_cases_get_clear_statuses(graded):
@@ -305,7 +309,46 @@ def test_without_the_sandbox_the_grader_still_decides_and_says_so(tmp_path):
     assert "NONE (--no-sandbox)" in (tmp_path / "out" / "summary.txt").read_text()
 
 
+
+def test_endless_printing_keeps_the_functions_defined_before_it(tmp_path):
+    """IPython keeps every printed line for its history and ipykernel buffers them: without the kernel's output cap
+    (grading/output_cap.py) a cell printing for 10 s outgrows a 5 GiB limit and the kernel dies, and with it the
+    functions the notebook defined before that cell (the class's `printer` then got 0 points, now and then)."""
+    if shutil.which("prlimit") is None:
+        pytest.skip("prlimit (util-linux) sets the memory limit this test needs")
+    write_notebook(tmp_path / "in" / "printer.ipynb", [WRONG, 'while True:\n    print("spam " * 1000)'])
+    limits = sandbox.Limits(memory=5 * 2 ** 30)
+    (printer,) = grade.grade_folder(tmp_path / "in", "02_sparse", out=tmp_path / "out", solutions=tmp_path,
+                                    cell_timeout=10, total_timeout=60, sandboxed=sandbox.bwrap_works(),
+                                    limits=limits, progress=False)
+    assert (printer.status, printer.total) == ("timeout", sum(points(WRONG).values())), printer.problems
+    assert any("printed more than 10 MB" in problem for problem in printer.problems), printer.problems
+
 # ------------------------------------------------------------------------------------------------ no kernels
+
+def test_the_output_cap_drops_text_past_the_limit_before_a_patch_of_write_sees_it(monkeypatch):
+    """IPython patches `sys.stdout.write` for each cell to keep the printed text: the cap stays in front of it."""
+    from aecourse.course.grading.output_cap import cap_output
+
+    class Stream(io.StringIO):     # like ipykernel's OutStream, a Python class
+        pass
+
+    monkeypatch.setattr("sys.stdout", Stream())
+    monkeypatch.setattr("sys.stderr", Stream())
+    out, err = sys.stdout, sys.stderr
+    cap_output(10)
+    print("abcd")                                  # 5 characters with the newline
+    kept, original = [], out.write                 # what IPython's tee does around a cell
+    out.write = lambda text: (kept.append(text), original(text))[1]
+    print("ef", file=sys.stderr)                   # stdout and stderr share the budget: 8
+    out.write("gh")                                # 10: the last ones passed on
+    assert out.write("ijk") == 3                   # over the cap: counted, dropped, not kept by the patch
+    out.write = original                           # the tee puts back what it found
+    out.write("lm")
+    assert (out.getvalue(), err.getvalue(), kept) == ("abcd\ngh", "ef\n", ["gh"])
+    with pytest.raises(TypeError):
+        out.write(b"bytes")                        # the stream's own error for a wrong type
+
 
 def test_without_bwrap_grading_stops_unless_told(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sandbox, "bwrap_works", lambda: False)

@@ -3,8 +3,9 @@
 `python -m aecourse.course.grading.executor JOB.json`. The student's code cells run in order (markdown and
 pure `check(...)` cells are skipped: the grader runs the checks itself), each within `cell_timeout` and all within
 `total_timeout`; a cell that raises or times out is noted and the run goes on. Outputs are counted and dropped,
-never kept, so endless printing costs no memory. The last cell calls `server.serve`, which answers the grader until
-it says bye. If the kernel dies first, the run's notes are printed as one JSON line for the grader.
+never kept, and the kernel itself drops what a notebook prints past `OUTPUT_CAP` (`output_cap`), so endless printing
+costs no memory. The last cell calls `server.serve`, which answers the grader until it says bye. If the kernel dies
+first, the run's notes are printed as one JSON line for the grader.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from nbclient.exceptions import DeadKernelError
 
 PURE_CHECK_LINE = re.compile(r"""^\s*(#.*)?$|^\s*check\(\s*["'][\w.]+["']\s*,\s*\w+\s*\)\s*;?\s*$""")
 OK, ERRORED, TIMEOUT = "ok", "error", "timeout"
+OUTPUT_CAP = 16 * 2 ** 20   # characters of output the kernel sends; the rest is counted there and dropped
 
 
 def is_pure_check(source: str) -> bool:
@@ -34,11 +36,12 @@ def first_line(source: str) -> str:
 
 
 class QuietClient(NotebookClient):
-    """An nbclient that keeps no output: it counts the bytes a cell sends."""
+    """An nbclient that keeps no output: it counts the characters a cell sends (text and display data)."""
     printed = 0
 
     def output(self, outs, msg, display_id, cell_index):
-        self.printed += len(str(msg.get("content", ""))[:10 ** 6])
+        content = msg.get("content", {})
+        self.printed += len(content.get("text", "")) + sum(len(str(v)) for v in content.get("data", {}).values())
         return None
 
 
@@ -50,14 +53,17 @@ def run(job: dict) -> dict:
     todo = [(n, s) for n, s in enumerate(code, 1) if s.strip() and not is_pure_check(s)]
     cells = [nbformat.v4.new_code_cell(s) for _, s in todo]
     notes = {"status": OK, "problems": [], "printed": 0}
+    cap = nbformat.v4.new_code_cell(f"__import__('aecourse.course.grading.output_cap', fromlist=['cap_output'])"
+                                    f".cap_output({OUTPUT_CAP})")
     serve = nbformat.v4.new_code_cell("")
-    client = QuietClient(nbformat.v4.new_notebook(cells=cells + [serve]), kernel_name="python3", allow_errors=True,
+    client = QuietClient(nbformat.v4.new_notebook(cells=cells + [serve, cap]), kernel_name="python3", allow_errors=True,
                          interrupt_on_timeout=True, error_on_timeout={"ename": "Timeout", "evalue": "",
                                                                       "traceback": []})
     replies: dict[int, dict] = {}
     client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.update(
         {cell_index: execute_reply["content"]})
     with client.setup_kernel(stderr=subprocess.DEVNULL):
+        client.execute_cell(cap, len(cells) + 1)
         deadline = time.monotonic() + job["total_timeout"]
         for index, (number, source) in enumerate(todo):
             where = f"code cell {number} (`{first_line(source)}`)"

@@ -173,7 +173,7 @@ def _check(submission: Submission, exercises: list[Exercise], link: Link, cell_t
         if isinstance(run.get("problems"), list) else []
     printed = run.get("printed") if isinstance(run.get("printed"), int) else 0
     if printed > PRINTED:
-        problems.append(f"the notebook printed about {printed / 2 ** 20:.0f} MB; output is not kept while grading, "
+        problems.append(f"the notebook printed more than {PRINTED // 2 ** 20} MB; output is not kept while grading, "
                         "but printing that much takes time")
     flags = [str(p)[:200] for p in hello.get("noticed", []) if isinstance(p, str)][:20] \
         if isinstance(hello.get("noticed"), list) else []
