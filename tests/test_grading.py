@@ -10,6 +10,7 @@ import contextlib
 import csv
 import hashlib
 import io
+import json
 import os
 import shutil
 import socket
@@ -348,6 +349,14 @@ def test_the_output_cap_drops_text_past_the_limit_before_a_patch_of_write_sees_i
     assert (out.getvalue(), err.getvalue(), kept) == ("abcd\ngh", "ef\n", ["gh"])
     with pytest.raises(TypeError):
         out.write(b"bytes")                        # the stream's own error for a wrong type
+
+
+def test_the_executors_notes_are_found_after_what_the_kernel_wrote_to_the_same_output(tmp_path):
+    notes = {"status": "error", "problems": ["the kernel died in code cell 3"], "printed": 0}
+    (tmp_path / "stdout").write_text("spam " * 100_000 + "\n" + json.dumps(notes) + "\n")
+    assert grade._notes(tmp_path / "stdout") == notes
+    (tmp_path / "stdout").write_text("spam")
+    assert grade._notes(tmp_path / "stdout") == {}
 
 
 def test_without_bwrap_grading_stops_unless_told(tmp_path, monkeypatch, capsys):

@@ -153,9 +153,11 @@ def _accept(listener: socket.socket, process: subprocess.Popen, deadline: float)
 
 
 def _notes(path: Path) -> dict:
+    """The executor's notes: the last line of its output, which the notebook's kernel shares (and may flood)."""
     try:
         with open(path, "rb") as f:
-            lines = f.read(65536).decode("utf-8", "replace").strip().splitlines()
+            f.seek(max(0, f.seek(0, os.SEEK_END) - 65536))
+            lines = f.read().decode("utf-8", "replace").strip().splitlines()
         notes = json.loads(lines[-1]) if lines else {}
         return notes if isinstance(notes, dict) else {}
     except (OSError, ValueError):
