@@ -18,7 +18,8 @@ from common import RESULTS_DIR, machine_line, markdown_table
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("notebook_times", "ae_vs_pca", "hashing_quality", "hashing_ablation", "document_hashing",
-              "retrieval_speed", "fit_overhead", "threads", "grading_throughput", "check_time", "gpu_vs_cpu")
+              "retrieval_speed", "fit_overhead", "threads", "grading_throughput", "check_time", "gpu_vs_cpu",
+              "suite_time")
 
 
 def main(argv=None) -> int:

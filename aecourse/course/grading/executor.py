@@ -63,7 +63,7 @@ def run(job: dict) -> dict:
     client.on_cell_executed = lambda cell, cell_index, execute_reply: replies.update(
         {cell_index: execute_reply["content"]})
     with client.setup_kernel(stderr=subprocess.DEVNULL):
-        client.execute_cell(cap, len(cells) + 1)
+        client.execute_cell(cap, len(cells) + 1)    # first, though last in the notebook: indices stay those of todo
         deadline = time.monotonic() + job["total_timeout"]
         for index, (number, source) in enumerate(todo):
             where = f"code cell {number} (`{first_line(source)}`)"
