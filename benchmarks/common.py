@@ -10,6 +10,7 @@ import argparse
 import functools
 import os
 import platform
+import resource
 import statistics
 import time
 from collections.abc import Callable, Sequence
@@ -85,6 +86,12 @@ def machine() -> dict[str, str]:
 
 def machine_line() -> str:
     return "; ".join(f"{key}: {value}" for key, value in machine().items())
+
+
+def children_cpu_seconds() -> float:
+    """CPU seconds used so far by this process's finished children (the kernels, once shut down)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def timed(fn: Callable[[], object]) -> tuple[float, object]:

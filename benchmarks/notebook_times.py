@@ -9,13 +9,12 @@ removed. Targets: each notebook about a minute or less on 2 cores, the whole cou
 from __future__ import annotations
 
 import math
-import resource
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from common import core_count, new_figure, parse_args, timed, verdict, write_results
+from common import children_cpu_seconds, core_count, new_figure, parse_args, timed, verdict, write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 FOLDERS = ("notebooks", "solutions")
@@ -25,12 +24,6 @@ CPU_ENV = {"AECOURSE_DEVICE": "cpu", "CUDA_VISIBLE_DEVICES": ""}
 
 def course_notebooks() -> list[Path]:
     return [path for folder in FOLDERS for path in sorted((ROOT / folder).glob("*.ipynb"))]
-
-
-def children_cpu_seconds() -> float:
-    """CPU seconds used so far by this process's finished children (the kernels, once shut down)."""
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def run_copy(path: Path, timeout: int) -> tuple[float, float, int, str]:

@@ -26,6 +26,7 @@ from aecourse.course.checks import all_exercises, run_checks
 from aecourse.course.grading import collect, grade, reports, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
+PRINTS_FOREVER = 'while True:\n    print("spam " * 1000)'   # attack 10, and the output cap's own test
 
 RIGHT = '''
 def l1_activity(h, lam):
@@ -137,7 +138,7 @@ def attacks(submissions: Path, out: Path, outside: Path, port: int, marker: str)
         "lingerer": [WRONG, f'subprocess.Popen(["setsid", "sh", "-c", "sleep 120; echo {marker} > '
                             f'{outside / "linger.txt"}; echo {marker} > {out / "gradebook.csv"}"])'],
         # 10: endless printing
-        "printer": [WRONG, 'while True:\n    print("spam " * 1000)'],
+        "printer": [WRONG, PRINTS_FOREVER],
         # own: objects that compare equal to anything, an output too large to send, a function that never returns
         "smuggler": [WRONG, textwrap.dedent('''
             class Anything(torch.Tensor):
@@ -310,20 +311,20 @@ def test_without_the_sandbox_the_grader_still_decides_and_says_so(tmp_path):
     assert "NONE (--no-sandbox)" in (tmp_path / "out" / "summary.txt").read_text()
 
 
-
 def test_endless_printing_keeps_the_functions_defined_before_it(tmp_path):
     """IPython keeps every printed line for its history and ipykernel buffers them: without the kernel's output cap
     (grading/output_cap.py) a cell printing for 10 s outgrows a 5 GiB limit and the kernel dies, and with it the
     functions the notebook defined before that cell (the class's `printer` then got 0 points, now and then)."""
     if shutil.which("prlimit") is None:
         pytest.skip("prlimit (util-linux) sets the memory limit this test needs")
-    write_notebook(tmp_path / "in" / "printer.ipynb", [WRONG, 'while True:\n    print("spam " * 1000)'])
+    write_notebook(tmp_path / "in" / "printer.ipynb", [WRONG, PRINTS_FOREVER])
     limits = sandbox.Limits(memory=5 * 2 ** 30)
     (printer,) = grade.grade_folder(tmp_path / "in", "02_sparse", out=tmp_path / "out", solutions=tmp_path,
                                     cell_timeout=10, total_timeout=60, sandboxed=sandbox.bwrap_works(),
                                     limits=limits, progress=False)
     assert (printer.status, printer.total) == ("timeout", sum(points(WRONG).values())), printer.problems
     assert any("printed more than 10 MB" in problem for problem in printer.problems), printer.problems
+
 
 # ------------------------------------------------------------------------------------------------ no kernels
 
