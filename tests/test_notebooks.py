@@ -3,6 +3,7 @@
 The lessons and solutions themselves are executed and compared by nbval (pytest collects notebooks/ and
 solutions/ with --nbval-lax); these tests cover what nbval does not.
 """
+import copy
 import json
 import re
 import subprocess
@@ -74,10 +75,20 @@ def test_every_check_cell_names_a_registered_exercise_and_every_exercise_is_in_a
     assert used == registered, f"registered but never checked in a notebook: {registered - used}"
 
 
+_HANDOUTS_RUN: dict[Path, nbformat.NotebookNode] = {}
+
+
+def handout_run(path: Path, folder: Path) -> nbformat.NotebookNode:
+    """The handed-out notebook `path` after Run All (errors kept, as a learner sees them), executed once per test run
+    (in folder) and copied for each test that asks."""
+    if path not in _HANDOUTS_RUN:
+        _HANDOUTS_RUN[path] = notebooks.execute(notebooks.read(path), folder, allow_errors=True)
+    return copy.deepcopy(_HANDOUTS_RUN[path])
+
+
 @pytest.mark.parametrize("path", EXERCISES, ids=lambda p: p.name)
 def test_exercise_notebook_runs_as_handed_out_and_says_not_attempted(path, tmp_path):
-    nb = notebooks.read(path)
-    executed = notebooks.execute(nb, tmp_path, allow_errors=True)
+    executed = handout_run(path, tmp_path)
     for index, cell in enumerate(executed.cells):
         errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
         for output in errors:
@@ -119,9 +130,11 @@ def test_nbval_on_a_learner_notebook_passes_exactly_when_the_answers_are_right_s
     def saved(nb: dict, name: str) -> Path:
         """The notebook as JupyterLab saves it after Run All: every output stored."""
         executed = notebooks.execute(nbformat.reads(json.dumps(nb), as_version=4), tmp_path, allow_errors=True)
-        path = tmp_path / name
-        nbformat.write(executed, path)
-        return path
+        return write(executed, name)
+
+    def write(nb: nbformat.NotebookNode, name: str) -> Path:
+        nbformat.write(nb, tmp_path / name)
+        return tmp_path / name
 
     def unsaved(nb: dict, name: str) -> Path:
         (tmp_path / name).write_text(json.dumps(nb))
@@ -135,7 +148,7 @@ def test_nbval_on_a_learner_notebook_passes_exactly_when_the_answers_are_right_s
             cell["source"] = wrong[cell["id"]]
     notebooks_by_case = {
         "untouched": unsaved(json.loads(handout.read_text()), "untouched.ipynb"),
-        "untouched, run and saved": saved(json.loads(handout.read_text()), "untouched_saved.ipynb"),
+        "untouched, run and saved": write(handout_run(handout, tmp_path), "untouched_saved.ipynb"),
         "wrong": unsaved(wrong_nb, "wrong.ipynb"),
         "wrong, run and saved": saved(wrong_nb, "wrong_saved.ipynb"),
         "wrong under a stored all-passed output": unsaved(forged_nb, "forged.ipynb"),

@@ -1,10 +1,14 @@
 """The course's widgets in a real JupyterLab and Chromium: run the notebook, move each control, see the output change.
 
+A lesson's widget is tested on the cells it needs (the lesson's set-up, the models it shows, the widget), taken
+from the lesson by cell id: nbval runs and checks the whole lesson, so no lesson cell runs twice for nothing.
+
 Screenshots before and after each interaction go to build/browser-screenshots/ (named in the run's summary).
 Run: `python -m pytest tests/browser -q`; needs chromium and playwright (see conftest.py).
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -15,15 +19,21 @@ ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
-def lesson(name: str) -> Path:
-    """notebooks/NAME; a missing lesson skips, or fails where the browser tests must run (AECOURSE_REQUIRE_BROWSER)."""
+def lesson(name: str, cell_ids: tuple[str, ...], folder: Path) -> Path:
+    """notebooks/NAME with only the cells `cell_ids` (in the lesson's order), written to folder/NAME. A missing lesson
+    skips, or fails where the browser tests must run (AECOURSE_REQUIRE_BROWSER); a missing cell id fails, naming it."""
     path = ROOT / "notebooks" / name
     if not path.is_file():
         message = f"{path.relative_to(ROOT)} is missing: its widget cannot be tested"
         if os.environ.get("AECOURSE_REQUIRE_BROWSER") == "1":
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    return path
+    nb = json.loads(path.read_text())
+    missing = set(cell_ids) - {cell.get("id") for cell in nb["cells"]}
+    assert not missing, f"{name} has no cells with ids {sorted(missing)}: update this test's cell ids to the lesson's"
+    nb["cells"] = [cell for cell in nb["cells"] if cell.get("id") in cell_ids]
+    (folder / name).write_text(json.dumps(nb))
+    return folder / name
 
 
 def test_harness_drives_slider_dropdown_and_button(lab):
@@ -58,11 +68,12 @@ def number_after(pattern: str, text: str) -> float:
     return value / 100 if match.group(2) else value
 
 
-def test_lesson01_latent_size_any_k_with_pca_beside(lab):
+def test_lesson01_latent_size_any_k_with_pca_beside(lab, tmp_path):
     """Lesson 01: the slider takes any k from 1 to 32; each k shows the AE's and PCA's error (and pictures, with
     the error-vs-k curves) in one output; a size not trained in the lesson is trained on first use; at k = 32
     PCA's error is the lower one (PCA overtakes)."""
-    lab.open(lesson("01_undercomplete.ipynb"))
+    # set-up; train_ae (and the k = 8 model); the sizes 2 to 32 the widget starts from; the widget
+    lab.open(lesson("01_undercomplete.ipynb", ("a51df7bb", "1df7aec9", "75bc947d", "60456922"), tmp_path))
     lab.run_all()
     area = lab.output_of("latent k")
     before = lab.wait_until(area, lambda s: s["images"] and "test MSE" in s["text"], message="first draw")
@@ -85,10 +96,11 @@ def test_lesson01_latent_size_any_k_with_pca_beside(lab):
     lab.screenshot("after", area)
 
 
-def test_lesson04_one_dae_per_kind_with_labels(lab):
+def test_lesson04_one_dae_per_kind_with_labels(lab, tmp_path):
     """Lesson 04: the widget says what each model was trained on, names the kinds readably, labels the level per
     kind; choosing gaussian noise trains a DAE on it, which then beats the plain AE on noisy digits."""
-    lab.open(lesson("04_denoising.ipynb"))
+    # set-up; the plain AE and the masking DAE; the widget
+    lab.open(lesson("04_denoising.ipynb", ("a3b8f43e", "f7fe79ce", "ae7cf304"), tmp_path))
     lab.run_all()
     area = lab.output_of("corruption")
     before = lab.wait_until(area, lambda s: s["images"] and "MSE" in s["text"], message="first draw")
@@ -115,11 +127,12 @@ def test_lesson04_one_dae_per_kind_with_labels(lab):
 SATURATION = re.escape("activations in (0.1, 0.9):")
 
 
-def test_lesson06_noise_run_ghost_stale_mark_and_live_training(lab):
+def test_lesson06_noise_run_ghost_stale_mark_and_live_training(lab, tmp_path):
     """Lesson 06a: the notebook leaves the widget on the no-noise run with the default run as its ghost; a
     changed control marks the view stale; "20%" typed into "full noise at" means 20 %; 64 bits is offered;
     Train redraws live with the scrub slider in step; scrubbing back to the start shows the undecided share."""
-    lab.open(lesson("06a_semantic_hashing_codes.ipynb"))
+    # set-up; the widget; its default run and the no-noise run (the lesson's 200-epoch run is not needed)
+    lab.open(lesson("06a_semantic_hashing_codes.ipynb", ("c01", "c19", "bb23386b-train"), tmp_path))
     lab.run_all()
     area = lab.output_of("code bits")
     shown = lab.wait_until(area, lambda s: "16 bits, no noise, 60 epochs" in s["text"] and s["images"],
