@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import importlib.util
 import os
 import struct
 import tempfile
@@ -41,20 +42,81 @@ class Dataset:
 def load_digits(test_size: int = 300, seed: int = 0) -> Dataset:
     """scikit-learn's 1,797 handwritten 8x8 digits, pixels scaled from 0..16 to [0, 1] (lesson 00).
 
-    The split is fixed by `seed`: `test_size` items (stratified by label) are held out.
+    The split is fixed by `seed`: `test_size` items (stratified by label) are held out, the same items
+    scikit-learn's `train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)` holds out.
     """
-    from sklearn.datasets import load_digits as sk_load_digits
-    from sklearn.model_selection import train_test_split
-
     test_size = check_positive_int(test_size, "test_size")
     seed = check_positive_int(seed, "seed", minimum=0)
-    bunch = sk_load_digits()
-    if test_size >= len(bunch.target):
-        raise ValueError(f"test_size: expected fewer than {len(bunch.target)} items, got {test_size}")
-    x = (bunch.data / 16.0).astype(np.float32)
-    y = bunch.target.astype(np.int64)
-    x_train, x_test, y_train, y_test = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
-    return Dataset(x_train, y_train, x_test, y_test, (8, 8), "digits")
+    pixels, labels = _digits_file()
+    if test_size >= len(labels):
+        raise ValueError(f"test_size: expected fewer than {len(labels)} items, got {test_size}")
+    x = (pixels / 16.0).astype(np.float32)
+    y = labels.astype(np.int64)
+    train, test = stratified_split(y, test_size, seed)
+    return Dataset(x[train], y[train], x[test], y[test], (8, 8), "digits")
+
+
+def _digits_file() -> tuple[np.ndarray, np.ndarray]:
+    """(pixels 0..16, labels) from the file scikit-learn ships, read without importing scikit-learn: its import
+    (scipy.stats) costs about a second in every notebook that loads the digits. Falls back to
+    `sklearn.datasets.load_digits` if a scikit-learn version keeps the file elsewhere."""
+    spec = importlib.util.find_spec("sklearn")
+    path = Path(spec.submodule_search_locations[0], "datasets", "data", "digits.csv.gz") if spec else None
+    if path is None or not path.is_file():
+        from sklearn.datasets import load_digits as sk_load_digits
+
+        bunch = sk_load_digits()
+        return bunch.data, bunch.target
+    with gzip.open(path, "rt") as f:
+        table = np.loadtxt(f, delimiter=",")
+    return table[:, :-1], table[:, -1].astype(int)
+
+
+def stratified_split(y, test_size: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """(train indices, test indices): `test_size` items held out with each label's share kept, the others for
+    training: the split scikit-learn's StratifiedShuffleSplit makes with `random_state=seed` (its algorithm, so the
+    course's data, and the numbers measured on it, stay the same without importing scikit-learn).
+
+    Label c, with n_c of the n items, gets floor(n_c / n * size) of a part's `size` items, plus one for the labels
+    with the largest remainders until the part is full (ties drawn at random); each label's items are shuffled,
+    the first ones train, the next ones test, and each part is shuffled again."""
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y: expected one label per item (a 1-D array), got shape {y.shape}")
+    n_test = check_positive_int(test_size, "test_size")
+    rng = np.random.RandomState(check_positive_int(seed, "seed", minimum=0))
+    _, y_indices, class_counts = np.unique(y, return_inverse=True, return_counts=True)
+    n_train = len(y) - n_test
+    if class_counts.min() < 2 or min(n_train, n_test) < len(class_counts):
+        raise ValueError(f"y, test_size: expected every label at least twice and at least one item per label in "
+                         f"each part, got label counts {class_counts.tolist()} and test_size {n_test} of {len(y)} "
+                         "items: choose a test_size that leaves both parts one item of every label")
+    class_indices = np.split(np.argsort(y_indices, kind="stable"), np.cumsum(class_counts)[:-1])
+    n_i = _shares(class_counts, n_train, rng)
+    t_i = _shares(class_counts - n_i, n_test, rng)
+    train, test = [], []
+    for i, indices in enumerate(class_indices):
+        shuffled = indices.take(rng.permutation(class_counts[i]), mode="clip")
+        train.extend(shuffled[:n_i[i]])
+        test.extend(shuffled[n_i[i]:n_i[i] + t_i[i]])
+    return rng.permutation(train), rng.permutation(test)
+
+
+def _shares(class_counts: np.ndarray, n_draws: int, rng: np.random.RandomState) -> np.ndarray:
+    """How many of `n_draws` items each label gets: its proportional share floored, plus one for the labels with
+    the largest remainders until `n_draws` is reached (ties broken by `rng`)."""
+    continuous = class_counts / class_counts.sum() * n_draws
+    floored = np.floor(continuous)
+    need_to_add = int(n_draws - floored.sum())
+    remainder = continuous - floored
+    for value in np.sort(np.unique(remainder))[::-1]:
+        if need_to_add == 0:
+            break
+        (inds,) = np.where(remainder == value)
+        add_now = min(len(inds), need_to_add)
+        floored[rng.choice(inds, size=add_now, replace=False)] += 1
+        need_to_add -= add_now
+    return floored.astype(int)
 
 
 # ---------------------------------------------------------------------------------------------- optional MNIST

@@ -1,12 +1,14 @@
 import gzip
 import hashlib
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from aecourse import data
-from aecourse.data import DownloadError, load_digits, load_mnist, read_idx, toy_2d
+from aecourse.data import DownloadError, load_digits, load_mnist, read_idx, stratified_split, toy_2d
 
 
 def test_digits_are_float32_in_unit_range_with_a_fixed_split():
@@ -25,6 +27,45 @@ def test_digits_split_size_is_validated():
         load_digits(test_size=5000)
     with pytest.raises(ValueError, match="test_size: expected an integer >= 1, got 0"):
         load_digits(test_size=0)
+
+
+def test_the_digits_and_their_split_are_scikit_learns():
+    """The course reads scikit-learn's digits file and splits it itself (without importing scikit-learn): the data
+    and every split are the ones `sklearn.datasets.load_digits` and a stratified `train_test_split` give."""
+    from sklearn.datasets import load_digits as sk_load_digits
+    from sklearn.model_selection import train_test_split
+
+    bunch = sk_load_digits()
+    x, y = (bunch.data / 16.0).astype(np.float32), bunch.target.astype(np.int64)
+    for test_size, seed in ((300, 0), (300, 1), (500, 7)):
+        theirs = train_test_split(x, y, test_size=test_size, random_state=seed, stratify=y)
+        ours = load_digits(test_size, seed)
+        for mine, expected in zip((ours.x_train, ours.x_test, ours.y_train, ours.y_test), theirs):
+            assert np.array_equal(mine, expected), (test_size, seed)
+    labels = np.repeat([3, 1, 2], 4)       # the remainders tie: broken with the seed, as scikit-learn breaks them
+    for seed in range(5):
+        theirs = train_test_split(np.arange(len(labels)), test_size=4, random_state=seed, stratify=labels)
+        assert all(np.array_equal(a, b) for a, b in zip(stratified_split(labels, 4, seed), theirs)), seed
+
+
+def test_loading_the_digits_does_not_import_scikit_learn():
+    code = "import sys; from aecourse.data import load_digits; load_digits(); print('sklearn' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout == "False\n"
+
+
+def test_stratified_split_keeps_each_labels_share_and_explains_bad_input():
+    labels = np.repeat(np.arange(3), [40, 40, 20])
+    train, test = stratified_split(labels, 10, seed=3)
+    assert sorted(np.concatenate([train, test])) == list(range(100))
+    assert np.bincount(labels[test]).tolist() == [4, 4, 2]
+    with pytest.raises(ValueError, match="every label at least twice"):
+        stratified_split([0, 0, 1], 1)
+    with pytest.raises(ValueError, match="one item per label in each part"):
+        stratified_split(labels, 2)
+    with pytest.raises(ValueError, match="one label per item"):
+        stratified_split(labels.reshape(10, 10), 2)
+    with pytest.raises(ValueError, match="seed: expected an integer >= 0"):
+        stratified_split(labels, 10, seed=-1)
 
 
 @pytest.mark.parametrize("kind", ["circle", "moons", "mixture"])
