@@ -74,6 +74,21 @@ def test_the_command_line_starts_without_torch():
     assert result.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize("entry", ["aecourse.course.cli", "aecourse.course.grading.executor"])
+def test_the_command_line_and_the_executor_read_notebooks_without_building_iri_parsers(root, entry):
+    """jsonschema's `iri` format checker (rfc3987_syntax) costs 1.2 s to import and checks nothing a notebook has:
+    the processes the course starts leave it out (startup.py), and notebooks are still validated."""
+    code = (f"import sys, {entry}, nbformat\n"
+            f"nbformat.validate(nbformat.read({str(root / 'notebooks' / '01_undercomplete.ipynb')!r}, 4))\n"
+            "bad = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('1')])\n"
+            "bad.cells[0].outputs = 'not a list'\n"
+            "try:\n    nbformat.validate(bad)\nexcept nbformat.ValidationError:\n    print('invalid found')\n"
+            "print(sys.modules['rfc3987_syntax'])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["invalid found", "None"], result.stdout
+
+
 @pytest.mark.parametrize("args, message", [
     (["check", "nowhere.ipynb"], "no such notebook"),
     (["notebooks", "lint", "nowhere.ipynb"], "no such notebook"),
