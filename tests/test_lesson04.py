@@ -115,6 +115,14 @@ def test_widget_numbers_and_images_are_drawn_together(digits, trained):
                                                       "salt and pepper"]
 
 
+def test_widget_errors_are_over_all_the_digits_the_pictures_show_the_first(digits, trained):
+    """The MSEs are means over every digit given (300 test digits), the pictures the first n_images of them."""
+    w = DenoisingExplorer(digits.x_test, models={"plain AE": trained["plain"]}, n_images=4, kind="gaussian", level=0)
+    everything = float(np.mean((reconstruct(trained["plain"], digits.x_test) - digits.x_test) ** 2))
+    assert w.errors["plain AE"] == pytest.approx(everything, rel=1e-5)
+    assert w.reconstructions["plain AE"].shape == (4, 64) and w.status_text().endswith("(mean over 300 digits)")
+
+
 def test_widget_trains_one_dae_per_kind_once(digits, trained):
     calls = []
 
@@ -136,14 +144,14 @@ def test_the_gaussian_dae_beats_the_plain_ae_on_gaussian_noise(digits, trained):
     """Lesson 04's widget: the DAE trained on gaussian noise (sigma 0.3) beats the plain AE on noisy digits,
     which the masking DAE did not (measured .049 vs .032 at sigma 0.3)."""
     w = DenoisingExplorer(digits.x_test, models={"plain AE": trained["plain"]}, daes={"masking": trained["dae"]},
-                          x_train=digits.x_train, kind="gaussian", level=0.3, n_images=300)
+                          x_train=digits.x_train, kind="gaussian", level=0.3)
     dae = w.errors["DAE (gaussian noise)"]
     assert dae < 0.8 * w.errors["plain AE"], w.errors
     w.level.value = 0.6
     assert w.errors["DAE (gaussian noise)"] < 0.8 * w.errors["plain AE"], w.errors
     masking_only = DenoisingExplorer(digits.x_test, models={"plain AE": trained["plain"],
                                                             "masking DAE": trained["dae"]},
-                                     kind="gaussian", level=0.3, n_images=300)
+                                     kind="gaussian", level=0.3)
     assert masking_only.errors["masking DAE"] > masking_only.errors["plain AE"], masking_only.errors
 
 

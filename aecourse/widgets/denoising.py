@@ -46,8 +46,8 @@ def train_dae(x_train, kind: str, level: float):
 
 class DenoisingExplorer:
     """Dropdown `kind`, slider `level` (sigma or nu, labelled per kind), a `trained_on` line saying what each
-    model was trained on, and an `output` area: each model's MSE to the clean images above the clean digits,
-    the corrupted digits and one row of reconstructions per model.
+    model was trained on, and an `output` area: each model's MSE to the clean images, over all of `x`, above the
+    first `n_images` clean digits, the same digits corrupted and one row of reconstructions per model.
 
     `daes` maps a kind to a DAE trained on it at `train_levels[kind]` (default `TRAIN_LEVELS`); kinds it lacks
     are trained from `x_train` with `train(x_train, kind, level) -> model` (default `train_dae`) when first
@@ -75,7 +75,8 @@ class DenoisingExplorer:
         if x_train is not None:
             check_data(x_train, "x_train", n_features=x.shape[1])
         self.n_images = check_positive_int(n_images, "n_images")
-        self.x_show = np.asarray(x[: self.n_images], dtype=np.float32)
+        self.x = np.asarray(x, dtype=np.float32)
+        self.x_show = self.x[: self.n_images]
         self.models, self.daes, self.x_train = models, daes, x_train
         self._train = train or train_dae
         self.seed = check_positive_int(seed, "seed", minimum=0)
@@ -131,20 +132,21 @@ class DenoisingExplorer:
         return shown
 
     def compute(self) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, float]]:
-        """(corrupted images, {model name: reconstructions}, {model name: MSE to the clean images}) for the
-        current kind and level."""
+        """(the shown images corrupted, {model name: their reconstructions}, {model name: MSE to the clean images
+        over all of x, not only the shown ones}) for the current kind and level."""
         from ..training import reconstruct
         corrupt = make_corruption(self.kind.value, self.level.value)
-        corrupted = corrupt(self.x_show, torch.Generator().manual_seed(self.seed))
+        corrupted = corrupt(self.x, torch.Generator().manual_seed(self.seed))
         reconstructions = {name: reconstruct(model, corrupted) for name, (model, _) in self.shown_models().items()}
-        errors = {name: float(np.mean((r - self.x_show) ** 2)) for name, r in reconstructions.items()}
-        return corrupted, reconstructions, errors
+        errors = {name: float(np.mean((r - self.x) ** 2)) for name, r in reconstructions.items()}
+        shown = slice(0, self.n_images)
+        return corrupted[shown], {name: r[shown] for name, r in reconstructions.items()}, errors
 
     def status_text(self) -> str:
         """The line of numbers drawn with the images: each model's MSE to the clean digits."""
         parts = [f"{name} MSE {err:.4f}" for name, err in self.errors.items()]
         return (f"{KIND_NAMES[self.kind.value]}, {describe_level(self.kind.value, self.level.value)}: "
-                + ", ".join(parts))
+                + ", ".join(parts) + f" (mean over {len(self.x)} digits)")
 
     def trained_on_text(self) -> str:
         return "; ".join(f"<b>{name}</b>: {on}" for name, (_, on) in self.shown_models().items())
