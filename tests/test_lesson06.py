@@ -9,7 +9,7 @@ from aecourse.baselines import ITQ, LSH
 from aecourse.course.checks import run_checks
 from aecourse.data import load_digits
 from aecourse.retrieval import mean_average_precision, precision_at_k
-from aecourse.semantic_hashing import Recipe, encode_bits, train_hashing_autoencoder
+from aecourse.semantic_hashing import encode_bits
 
 # ------------------------------------------------------------------------------------------ lesson claims
 
@@ -52,25 +52,14 @@ def test_hashing_ae_beats_lsh_on_documents(synthetic_documents_ae):
     assert ae[0] > base[0] and ae[1] > base[1]
 
 
-def test_on_the_docstrings_the_hashing_ae_beats_lsh_at_32_bits_not_itq_at_16():
-    from aecourse.corpus import docstring_corpus
-    corpus = docstring_corpus()
-    recipe = Recipe(neighbours=1, decoder_hidden=(256,))
-    result = {}
-    for n_bits, epochs in ((16, 50), (32, 100)):      # as in 06b: at 16 bits more epochs do not help
-        model, _ = train_hashing_autoencoder(corpus.x_train, n_bits, seed=0, epochs=epochs, recipe=recipe)
-        result["ae", n_bits] = scores(encode_bits(model, corpus.x_test), encode_bits(model, corpus.x_train),
-                                      corpus.y_test, corpus.y_train)
-        for name, method in (("lsh", LSH(n_bits, seed=0)), ("itq", ITQ(n_bits, seed=0))):
-            method.fit(corpus.x_train)
-            result[name, n_bits] = scores(method.encode(corpus.x_test), method.encode(corpus.x_train),
-                                          corpus.y_test, corpus.y_train)
-    assert all(a > b for a, b in zip(result["ae", 32], result["lsh", 32]))
-    assert not all(a > b for a, b in zip(result["ae", 16], result["itq", 16]))
-    # 06b's note: "far behind ITQ at 16 bits" (measured P@100 .23 at 50 epochs, .23 at 100, vs .67) and "beats LSH
-    # by far" at 32 bits (.69 vs .40)
-    assert result["ae", 16][0] < result["itq", 16][0] - 0.2, result
-    assert result["ae", 32][0] > result["lsh", 32][0] + 0.1, result
+# 06b's ablation (the book's plain AE behind ITQ by over .02 and ahead of LSH by over .1 on P@100 and mAP; the
+# one-layer decoder and neighbour swapping each lifting both; the course's recipe ahead of the plain AE by over .05)
+# and its docstring results (ahead of LSH by over .1 at 32 bits, over .2 behind ITQ on P@100 at 16) are asserted,
+# with those margins, by the lesson's own check cells c18c and c22 under nbval: the same models, trained once.
+# Measured over seeds 0-2 at the lesson's 100 epochs: the plain AE trails ITQ by .05-.1 and leads LSH by .2, the
+# one-layer decoder adds .02-.09 and neighbour swapping .03-.06 to P@100 (at 200 epochs:
+# benchmarks/results/hashing_ablation.md); on the docstrings the AE's P@100 is .64-.69 against LSH's .40 at 32 bits
+# and .23-.28 against ITQ's .67 at 16.
 
 
 # ------------------------------------------------------------------------------------------ exercise checkers
@@ -184,44 +173,3 @@ def test_checker_catches_a_wrong_answer(exercise_id, wrong):
     report = run_checks(exercise_id, wrong)
     assert report.attempted and not report.all_passed
     assert any(c.message for c in report.cases if c.status != "passed")
-
-
-# ------------------------------------------------------------- 06b: the book's method, then the course's changes
-
-@pytest.fixture(scope="module")
-def ablation(digits):
-    """06b's ablation at 16 bits, 100 epochs: {row: (P@100, mAP)}, the rows built as in the notebook."""
-    from aecourse.noisy_codes import noise_schedule
-
-    book_noise = noise_schedule("linear", 4.0, end=0.6)
-    rows = {}
-    for name, method in (("LSH", LSH(16, seed=0)), ("ITQ", ITQ(16, seed=0))):
-        method.fit(digits.x_train)
-        rows[name] = scores(method.encode(digits.x_test), method.encode(digits.x_train), digits.y_test,
-                            digits.y_train)
-    for name, recipe, schedule in (
-            ("plain AE", Recipe(hidden=(256, 128), decoder_hidden=(128, 256), neighbours=1), book_noise),
-            ("one-layer decoder", Recipe(neighbours=1), book_noise),
-            ("neighbour swapping", Recipe(), book_noise),
-            ("course recipe", Recipe(), noise_schedule("linear", 8.0))):
-        model, _ = train_hashing_autoencoder(digits.x_train, 16, schedule, epochs=100, seed=0, recipe=recipe)
-        rows[name] = scores(encode_bits(model, digits.x_test), encode_bits(model, digits.x_train), digits.y_test,
-                            digits.y_train)
-    return rows
-
-
-def ahead(rows, a, b, margin):
-    return all(x > y + margin for x, y in zip(rows[a], rows[b]))
-
-
-def test_the_books_plain_ae_is_behind_itq_and_ahead_of_lsh(ablation):
-    # seeds 0-2 (benchmarks/results/hashing_ablation.md): the plain AE trails ITQ by .05-.1, leads LSH by .2
-    assert ahead(ablation, "ITQ", "plain AE", 0.02), ablation
-    assert ahead(ablation, "plain AE", "LSH", 0.1), ablation
-
-
-def test_each_of_the_courses_changes_that_06b_credits_lifts_p100_and_map(ablation):
-    # seeds 0-2 at 100 epochs: one-layer decoder +.02 to +.09, neighbour swapping +.03 to +.06 on P@100
-    assert ahead(ablation, "one-layer decoder", "plain AE", 0.0), ablation
-    assert ahead(ablation, "neighbour swapping", "one-layer decoder", 0.0), ablation
-    assert ahead(ablation, "course recipe", "plain AE", 0.05), ablation
