@@ -79,8 +79,8 @@ _HANDOUTS_RUN: dict[Path, nbformat.NotebookNode] = {}
 
 
 def handout_run(path: Path, folder: Path) -> nbformat.NotebookNode:
-    """The handed-out notebook `path` after Run All (errors kept, as a learner sees them), executed once per test run
-    (in folder) and copied for each test that asks."""
+    """The handed-out notebook `path` after Run All (errors kept, as a learner sees them), executed
+    (in folder) once per pytest process and copied for each test that asks."""
     if path not in _HANDOUTS_RUN:
         _HANDOUTS_RUN[path] = notebooks.execute(notebooks.read(path), folder, allow_errors=True)
     return copy.deepcopy(_HANDOUTS_RUN[path])

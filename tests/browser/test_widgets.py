@@ -1,7 +1,7 @@
 """The course's widgets in a real JupyterLab and Chromium: run the notebook, move each control, see the output change.
 
 A lesson's widget is tested on the cells it needs (the lesson's set-up, the models it shows, the widget), taken
-from the lesson by cell id: nbval runs and checks the whole lesson, so no lesson cell runs twice for nothing.
+from the lesson by cell id: nbval runs and checks the whole lesson, so its other cells do not run a second time.
 
 Screenshots before and after each interaction go to build/browser-screenshots/ (named in the run's summary).
 Run: `python -m pytest tests/browser -q`; needs chromium and playwright (see conftest.py).
