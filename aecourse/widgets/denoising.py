@@ -134,11 +134,12 @@ class DenoisingExplorer:
     def compute(self) -> tuple[np.ndarray, dict[str, np.ndarray], dict[str, float]]:
         """(the shown images corrupted, {model name: their reconstructions}, {model name: MSE to the clean images
         over all of x, not only the shown ones}) for the current kind and level."""
+        from ..evaluation import reconstruction_error
         from ..training import reconstruct
         corrupt = make_corruption(self.kind.value, self.level.value)
         corrupted = corrupt(self.x, torch.Generator().manual_seed(self.seed))
         reconstructions = {name: reconstruct(model, corrupted) for name, (model, _) in self.shown_models().items()}
-        errors = {name: float(np.mean((r - self.x) ** 2)) for name, r in reconstructions.items()}
+        errors = {name: reconstruction_error(self.x, r) for name, r in reconstructions.items()}
         shown = slice(0, self.n_images)
         return corrupted[shown], {name: r[shown] for name, r in reconstructions.items()}, errors
 
