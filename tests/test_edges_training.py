@@ -95,7 +95,7 @@ def test_corruption_feeds_the_encoder_and_the_loss_compares_with_the_clean_batch
         targets.append(target.clone())
         return ((r - target) ** 2).mean()
     fit(Spy(model()), x, epochs=1, batch_size=6, progress=False, loss=loss, corrupt=lambda v, g: v * 0.0 + 0.5)
-    assert torch.equal(inputs[0], torch.full((6, 6), 0.5))
+    assert torch.equal(inputs[0].cpu(), torch.full((6, 6), 0.5))   # fit trains on get_device(): a GPU if there is one
     assert sorted(map(tuple, targets[0].tolist())) == sorted(map(tuple, x.tolist()))
 
 
@@ -105,10 +105,12 @@ def test_sgd_and_weight_decay_are_used():
     fit(a, x, epochs=3, progress=False, optimizer="sgd", lr=0.5)
     fit(b, x, epochs=3, progress=False, optimizer="adam", lr=0.5)
     assert not torch.allclose(a.decoder[0].weight, b.decoder[0].weight)
-    # SGD by hand: one full batch step from the same start
+    # SGD by hand: one full batch step from the same start, on the device fit trained on
     d, e = model(seed=2), model(seed=2)
     fit(d, x, epochs=1, batch_size=8, progress=False, optimizer="sgd", lr=0.1)
-    loss = LOSSES["mse"](e(x), x)
+    x_d = x.to(model_device(d))
+    e.to(x_d.device)
+    loss = LOSSES["mse"](e(x_d), x_d)
     loss.backward()
     with torch.no_grad():
         for p in e.parameters():
