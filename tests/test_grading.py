@@ -26,7 +26,10 @@ from aecourse.course.checks import all_exercises, run_checks
 from aecourse.course.grading import collect, grade, reports, sandbox
 
 ROOT = Path(__file__).resolve().parent.parent
-PRINTS_FOREVER = 'while True:\n    print("spam " * 1000)'   # attack 10, and the output cap's own test
+PRINTS_FOREVER = 'while True:\n    print("spam " * 1000)'   # attack 10: stopped where it crosses the output cap
+SWALLOWS_THE_CAP = ("from aecourse.course.grading.output_cap import OutputLimitExceeded\n"
+                    'while True:\n    try:\n        print("spam " * 1000)\n'
+                    '    except OutputLimitExceeded:\n        pass')
 
 RIGHT = '''
 def l1_activity(h, lam):
@@ -282,8 +285,8 @@ def test_killing_printing_and_sleeping_stop_only_that_notebook(graded):
     feedback = {student: (graded["out"] / "feedback" / f"{student}.md").read_text()
                 for student in ("killer", "printer", "caller", "smuggler")}
     assert (float(rows["killer"]["total"]), rows["killer"]["status"]) == (0.0, "error"), feedback["killer"]
-    assert rows["printer"]["status"] == "timeout", feedback["printer"]
-    assert "did not finish within 20 s and was stopped" in feedback["printer"]
+    assert rows["printer"]["status"] == "error", feedback["printer"]             # stopped at the cap, not at 20 s
+    assert "raised OutputLimitExceeded: the notebook printed more than 16,777,216 characters" in feedback["printer"]
     assert "printed more than 10 MB" in feedback["printer"]
     caller = (float(rows["caller"]["02.numerical_gradient"]), float(rows["caller"]["total"]))
     assert caller == (0, 5) and "did not finish within 20 s" in feedback["caller"], feedback["caller"]
@@ -314,10 +317,12 @@ def test_without_the_sandbox_the_grader_still_decides_and_says_so(tmp_path):
 def test_endless_printing_keeps_the_functions_defined_before_it(tmp_path):
     """IPython keeps every printed line for its history and ipykernel buffers them: without the kernel's output cap
     (grading/output_cap.py) a cell printing for 10 s outgrows a 5 GiB limit and the kernel dies, and with it the
-    functions the notebook defined before that cell (the class's `printer` then got 0 points, now and then)."""
+    functions the notebook defined before that cell (the class's `printer` then got 0 points, now and then). A plain
+    print loop stops at the cap (the class's printer); this one swallows the cap's exception and prints on, dropped,
+    until its time limit."""
     if shutil.which("prlimit") is None:
         pytest.skip("prlimit (util-linux) sets the memory limit this test needs")
-    write_notebook(tmp_path / "in" / "printer.ipynb", [WRONG, PRINTS_FOREVER])
+    write_notebook(tmp_path / "in" / "printer.ipynb", [WRONG, SWALLOWS_THE_CAP])
     limits = sandbox.Limits(memory=5 * 2 ** 30)
     (printer,) = grade.grade_folder(tmp_path / "in", "02_sparse", out=tmp_path / "out", solutions=tmp_path,
                                     cell_timeout=10, total_timeout=60, sandboxed=sandbox.bwrap_works(),
@@ -329,8 +334,9 @@ def test_endless_printing_keeps_the_functions_defined_before_it(tmp_path):
 # ------------------------------------------------------------------------------------------------ no kernels
 
 def test_the_output_cap_drops_text_past_the_limit_before_a_patch_of_write_sees_it(monkeypatch):
-    """IPython patches `sys.stdout.write` for each cell to keep the printed text: the cap stays in front of it."""
-    from aecourse.course.grading.output_cap import cap_output
+    """IPython patches `sys.stdout.write` for each cell to keep the printed text: the cap stays in front of it. The
+    write that crosses the cap raises, once; what comes after is dropped."""
+    from aecourse.course.grading.output_cap import OutputLimitExceeded, cap_output
 
     class Stream(io.StringIO):     # like ipykernel's OutStream, a Python class
         pass
@@ -344,7 +350,9 @@ def test_the_output_cap_drops_text_past_the_limit_before_a_patch_of_write_sees_i
     out.write = lambda text: (kept.append(text), original(text))[1]
     print("ef", file=sys.stderr)                   # stdout and stderr share the budget: 8
     out.write("gh")                                # 10: the last ones passed on
-    assert out.write("ijk") == 3                   # over the cap: counted, dropped, not kept by the patch
+    with pytest.raises(OutputLimitExceeded, match="printed more than 10 characters; this cell was stopped"):
+        out.write("ijk")                           # crossing the cap stops the cell that printed
+    assert out.write("nop") == 3                   # past it: counted, dropped, not kept by the patch, no raise
     out.write = original                           # the tee puts back what it found
     out.write("lm")
     assert (out.getvalue(), err.getvalue(), kept) == ("abcd\ngh", "ef\n", ["gh"])

@@ -3,12 +3,18 @@
 A cell that prints without end would otherwise fill the kernel's memory: IPython keeps every cell's printed text for
 its history and ipykernel buffers it between sends, so within 20 s the kernel outgrows the sandbox's memory limit and
 dies, losing the functions the notebook defined before. Output is not kept while grading anyway (the executor counts
-and drops it), so past the cap the text is counted and dropped in the kernel: the loop then runs in constant memory
-until the cell's time limit stops it.
+and drops it), so past the cap the text is counted and dropped in the kernel. The write that crosses the cap raises
+`OutputLimitExceeded`, once: an endless print loop stops there, not at the cell's time limit (120 s by default),
+and the functions defined before it are kept. A loop that catches even that (it is a BaseException, so
+`except Exception` does not) runs on in constant memory until the time limit stops it.
 """
 from __future__ import annotations
 
 import sys
+
+
+class OutputLimitExceeded(BaseException):
+    """Raised in the cell whose printing crosses the cap (a BaseException: `except Exception` lets it through)."""
 
 
 class _CappedWrite:
@@ -32,8 +38,12 @@ class _CappedWrite:
     def write(self, text):
         if self.passing or not isinstance(text, str):    # called back by the patch, or the stream's own type error
             return self.stream_write(text)
+        crossing = self.budget["left"] >= 0
         self.budget["left"] -= len(text)
         if self.budget["left"] < 0:
+            if crossing:
+                raise OutputLimitExceeded(f"the notebook printed more than {self.budget['limit']:,} characters; "
+                                          "this cell was stopped there (output is not kept while grading)")
             return len(text)
         if self.outer is None:
             return self.stream_write(text)
@@ -45,8 +55,9 @@ class _CappedWrite:
 
 
 def cap_output(limit: int) -> None:
-    """Make sys.stdout and sys.stderr drop what is written to them past the first `limit` characters (together)."""
-    budget = {"left": limit}
+    """Make sys.stdout and sys.stderr drop what is written to them past the first `limit` characters (together); the
+    write that crosses the limit raises `OutputLimitExceeded`."""
+    budget = {"left": limit, "limit": limit}
     for stream in (sys.stdout, sys.stderr):
         base = type(stream)
         stream.__class__ = type(base.__name__, (base,), {"write": _CappedWrite(stream, budget),
