@@ -109,7 +109,7 @@ def test_scrub_slider_shows_the_frame_drawn_during_training(digits, monkeypatch)
 
 def test_codes_are_graded_after_the_first_epoch_without_noise(digits):
     d = digits
-    w = HashingExplorer(d.x_train, d.y_train, d.x_test, d.y_test, epochs=5, draw_every=5)
+    w = undrawn(HashingExplorer(d.x_train, d.y_train, d.x_test, d.y_test, epochs=5, draw_every=5))
     w.final_noise.value = 0.0
     w.train()
     first = w.run.frames[1]
@@ -117,14 +117,22 @@ def test_codes_are_graded_after_the_first_epoch_without_noise(digits):
     assert len({row.round().tobytes() for row in first.sample_codes}) > 5      # not one address for all
 
 
+def undrawn(explorer: HashingExplorer) -> HashingExplorer:
+    """`explorer` without its drawing (a six-panel picture, 0.5 CPU-s each), for the tests that read its frames; the
+    tests above check the drawing."""
+    explorer.show = lambda index=None: None
+    return explorer
+
+
 @pytest.fixture(scope="module")
 def noise_vs_none(digits):
-    """The widget's default run (16 bits, linear ramp to 8 over 80% of 60 epochs) and the same at sigma 0,
-    for three seeds: (final frame with noise, final frame without)."""
+    """The widget's default run (16 bits, linear ramp to 8 over 80% of 60 epochs) and the same at sigma 0, for
+    seeds 1 and 2: (final frame with noise, final frame without). Seed 0 is lesson 06a's own pair of runs (cell
+    bb23386b-train), whose check line (cell bb23386b, compared by nbval) states the same claims."""
     d = digits
     out = []
-    for seed in (0, 1, 2):
-        w = HashingExplorer(d.x_train, d.y_train, d.x_test, d.y_test, seed=seed, draw_every=60)
+    for seed in (1, 2):
+        w = undrawn(HashingExplorer(d.x_train, d.y_train, d.x_test, d.y_test, seed=seed, draw_every=60))
         w.train()
         noisy = w.run.frames[-1]
         w.final_noise.value = 0.0
@@ -161,7 +169,7 @@ def test_the_books_plain_autoencoder_needs_the_noise(digits):
     """Lesson 06a: with the book's plain AE and no noise most codes stay grey and reconstructing from the bits is
     several times worse (measured x5.9 at 60 epochs, 92 % undecided); with the default ramp, x1.03."""
     d = digits
-    w = HashingExplorer(d.x_train, d.y_train, d.x_test, d.y_test, draw_every=60)
+    w = undrawn(HashingExplorer(d.x_train, d.y_train, d.x_test, d.y_test, draw_every=60))
     w.recipe.value = "book (plain AE)"
     w.train()
     noisy = w.run.frames[-1]
