@@ -42,13 +42,19 @@ def git(*args: str, cwd: Path) -> str:
 
 
 def course_source(folder: Path) -> tuple[str, str, Path]:
-    """Clone this repository into `folder` (readable by the learners); returns (file:// URL, branch, clone)."""
+    """Clone this repository into `folder` (readable by the learners); returns (file:// URL, branch, clone). A
+    checkout on no branch (a commit checked out, as `git bisect` and many CIs do) gets one in the clone: nbgitpuller
+    pulls a branch."""
     clone = folder / "source" / "aecourse"
     clone.parent.mkdir(mode=0o755)
     subprocess.run(["git", "clone", "--quiet", "--no-hardlinks", str(ROOT), str(clone)], check=True,
                    capture_output=True)
+    branch = git("rev-parse", "--abbrev-ref", "HEAD", cwd=clone)
+    if branch == "HEAD":
+        branch = "course"
+        git("switch", "--quiet", "--create", branch, cwd=clone)
     subprocess.run(["chmod", "-R", "a+rX", str(clone.parent)], check=True)
-    return clone.as_uri(), git("rev-parse", "--abbrev-ref", "HEAD", cwd=clone), clone
+    return clone.as_uri(), branch, clone
 
 
 def update_lesson(clone: Path) -> None:
