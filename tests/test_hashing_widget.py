@@ -107,6 +107,13 @@ def test_scrub_slider_shows_the_frame_drawn_during_training(digits, monkeypatch)
     assert all(f"epoch {i}/6" in status for i, _, status in drawn[1:])
 
 
+def undrawn(explorer: HashingExplorer) -> HashingExplorer:
+    """`explorer` without its drawing (a six-panel picture, 0.5 CPU-s each), for the tests that read its frames; the
+    tests above check the drawing."""
+    explorer.show = lambda index=None: None
+    return explorer
+
+
 def test_codes_are_graded_after_the_first_epoch_without_noise(digits):
     d = digits
     w = undrawn(HashingExplorer(d.x_train, d.y_train, d.x_test, d.y_test, epochs=5, draw_every=5))
@@ -115,13 +122,6 @@ def test_codes_are_graded_after_the_first_epoch_without_noise(digits):
     first = w.run.frames[1]
     assert first.sigma == 0 and first.undecided > 0.5
     assert len({row.round().tobytes() for row in first.sample_codes}) > 5      # not one address for all
-
-
-def undrawn(explorer: HashingExplorer) -> HashingExplorer:
-    """`explorer` without its drawing (a six-panel picture, 0.5 CPU-s each), for the tests that read its frames; the
-    tests above check the drawing."""
-    explorer.show = lambda index=None: None
-    return explorer
 
 
 @pytest.fixture(scope="module")
