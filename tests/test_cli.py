@@ -74,8 +74,9 @@ def test_the_command_line_starts_without_torch():
     assert result.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize("entry", ["aecourse.course.cli", "aecourse.course.grading.executor"])
-def test_the_command_line_and_the_executor_read_notebooks_without_building_iri_parsers(root, entry):
+@pytest.mark.parametrize("entry", ["aecourse.course.cli", "aecourse.course.grading.executor",
+                                   "aecourse.course.pytest_startup"])
+def test_the_command_line_the_executor_and_pytest_read_notebooks_without_building_iri_parsers(root, entry):
     """jsonschema's `iri` format checker (rfc3987_syntax) costs 1.2 s to import and checks nothing a notebook has:
     the processes the course starts leave it out (startup.py), and notebooks are still validated."""
     code = (f"import sys, {entry}, nbformat\n"
@@ -87,6 +88,12 @@ def test_the_command_line_and_the_executor_read_notebooks_without_building_iri_p
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["invalid found", "None"], result.stdout
+
+
+def test_this_pytest_process_loaded_the_startup_plugin_before_nbval():
+    """pyproject's addopts load aecourse.course.pytest_startup ahead of the installed plugins (nbval reads notebooks
+    with nbformat): this process, and each pytest-xdist worker, went without the iri parsers."""
+    assert "nbval" in sys.modules and sys.modules["rfc3987_syntax"] is None
 
 
 @pytest.mark.parametrize("args, message", [

@@ -106,7 +106,8 @@ def _nbval(paths: list[Path]) -> dict[str, bool]:
     """Whether `pytest --nbval-lax NOTEBOOK` passes, for each notebook: one pytest run (a kernel per notebook), the
     failing notebooks read from its summary of failures and errors."""
     run = subprocess.run([sys.executable, "-m", "pytest", "--nbval-lax", "--nbval-current-env", "-q", "-rfE",
-                          "-p", "no:cacheprovider", "-o", "addopts=", "-o", "testpaths=", *map(str, paths)],
+                          "-p", "no:cacheprovider", "-p", "aecourse.course.pytest_startup", "-o", "addopts=",
+                          "-o", "testpaths=", *map(str, paths)],
                          cwd=paths[0].parent, capture_output=True, text=True)
     failing = set(re.findall(r"^(?:FAILED|ERROR) (\S+?\.ipynb)", run.stdout, re.MULTILINE))
     assert run.returncode in (0, 1) and (run.returncode == 1) == bool(failing), run.stdout[-3000:]

@@ -1,4 +1,5 @@
-"""Start-up time of the processes the course starts itself: the `aecourse` command and the grader's executor.
+"""Start-up time of the processes the course starts itself: the `aecourse` command, the grader's executor and
+the test suite's pytest processes (pytest_startup.py).
 
 nbformat validates notebooks with jsonschema, whose format checkers import `rfc3987_syntax` when it is installed
 (JupyterLab's jupyter-events installs it). That import builds about 35 parsers: 1.2 CPU-seconds in every process
