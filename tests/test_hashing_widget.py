@@ -77,6 +77,24 @@ def test_figure_panels_span_the_planned_epochs(explorer):
     assert len(done.get_xdata()) == 2                                          # sigma so far, at frame 2
 
 
+
+def test_the_view_is_built_once_per_run_and_updated_for_each_frame(explorer):
+    fig = explorer.figure(5)
+    assert explorer.figure(2) is fig                 # rebuilding it for each frame cost as much as drawing it
+    frame = explorer.run.frames[2]
+    codes = next(ax for ax in fig.axes if ax.get_title() == "codes of sample test digits")
+    np.testing.assert_array_equal(codes.images[0].get_array(), frame.sample_codes)
+    (bars,) = next(ax for ax in fig.axes if ax.get_title().startswith("code activations")).containers
+    assert [b.get_height() for b in bars] == pytest.approx(list(frame.histogram))
+    sigma_axis = next(ax for ax in fig.axes if ax.get_ylabel() == "sigma")
+    assert len(sigma_axis.get_lines()[1].get_xdata()) == 2       # scrubbed back: the curves end at frame 2
+    undecided = next(ax for ax in fig.axes if ax.get_title().startswith("undecided share")).get_lines()[0]
+    assert list(undecided.get_xdata()) == [0, 1, 2]
+    mse = next(ax for ax in fig.axes if ax.get_title() == "cost of rounding: test MSE")
+    shown = [v for f in explorer.run.frames[:3] for v in (f.mse_codes, f.mse_bits)]
+    bottom, top = mse.get_ylim()
+    assert bottom == 0 and max(shown) <= top <= 1.06 * max(shown)   # the MSE axis fits the frames shown
+
 def test_stale_mark_and_ghost_of_the_previous_run(digits):
     d = digits
     w = HashingExplorer(d.x_train[:300], d.y_train[:300], d.x_test[:60], d.y_test[:60], epochs=5)

@@ -177,7 +177,9 @@ def chromium_executable() -> str:
     return _require_browser()
 
 
-@pytest.fixture(scope="session")
+# The server and the browser live as long as the test module that uses them: stopped when it ends, not at the end
+# of the run, where their shutdown (a few seconds) would add to the run's time.
+@pytest.fixture(scope="module")
 def lab_server(chromium_executable, tmp_path_factory):
     server = LabServer(tmp_path_factory.mktemp("jupyterlab"))
     previous = signal.getsignal(signal.SIGTERM)
@@ -196,7 +198,7 @@ def lab_server(chromium_executable, tmp_path_factory):
         signal.signal(signal.SIGTERM, previous)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_executable):
     from playwright.sync_api import sync_playwright
 
@@ -270,6 +272,8 @@ JS_OUTPUT_STATE = """(area) => {
   copy.querySelectorAll('.widget-readout, label.widget-label, select, button, input, .noUi-target')
       .forEach(e => e.remove());
   return {text: copy.textContent.replace(/\\s+/g, ' ').trim(),
+          sliders: Object.fromEntries(Array.from(area.querySelectorAll('.widget-readout')).map(r =>
+              [r.parentElement.querySelector('label.widget-label')?.textContent.trim(), r.textContent.trim()])),
           images: Array.from(area.querySelectorAll('img')).map(img => img.src),
           loading: Array.from(area.querySelectorAll('img')).some(img => !img.complete)};
 }"""

@@ -167,15 +167,15 @@ def test_lesson06_train_stale_mark_and_live_training(lab, tmp_path):
         if match:
             if not seen:
                 lab.screenshot("training", area)
-            seen.append((int(match.group(1)), lab.slider_value("scrub")))
+            seen.append((int(match.group(1)), state["sliders"]["scrub epochs"]))   # the same snapshot of the page
         return bool(match) and match.group(1) == epochs and "training..." not in state["text"]
 
     trained = lab.wait_until(area, finished, message="training did not finish")
     lab.screenshot("trained", area)
     assert min(e for e, _ in seen) < int(epochs), f"no live redraw was seen during training (epochs shown: {seen})"
-    # the scrub slider moves with the drawn frame (it used to read 0): never more than one redraw (5 epochs) from
-    # the epoch shown (status and slider are two messages, ms apart: under load a poll can fall between them),
-    # and the same once training has finished
+    # the scrub slider moves with the drawn frame (it used to read 0): in one snapshot of the page, never more than
+    # one redraw (5 epochs) from the epoch shown (status and slider are two messages, ms apart: a snapshot can fall
+    # between them), and the same once training has finished
     assert all(abs(e - int(readout)) <= 5 for e, readout in seen), seen
     assert seen[-1] == (int(epochs), epochs), seen
     assert "8 bits, exponential ramp to sigma 8, full at 20%, 30 epochs" in trained["text"]
