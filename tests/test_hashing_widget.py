@@ -77,10 +77,9 @@ def test_figure_panels_span_the_planned_epochs(explorer):
     assert len(done.get_xdata()) == 2                                          # sigma so far, at frame 2
 
 
-
 def test_the_view_is_built_once_per_run_and_updated_for_each_frame(explorer):
     fig = explorer.figure(5)
-    assert explorer.figure(2) is fig                 # rebuilding it for each frame cost as much as drawing it
+    assert explorer.figure(2) is fig                 # rebuilding it for each frame cost half as much as drawing
     frame = explorer.run.frames[2]
     codes = next(ax for ax in fig.axes if ax.get_title() == "codes of sample test digits")
     np.testing.assert_array_equal(codes.images[0].get_array(), frame.sample_codes)
@@ -94,6 +93,7 @@ def test_the_view_is_built_once_per_run_and_updated_for_each_frame(explorer):
     shown = [v for f in explorer.run.frames[:3] for v in (f.mse_codes, f.mse_bits)]
     bottom, top = mse.get_ylim()
     assert bottom == 0 and max(shown) <= top <= 1.06 * max(shown)   # the MSE axis fits the frames shown
+
 
 def test_stale_mark_and_ghost_of_the_previous_run(digits):
     d = digits
@@ -126,7 +126,7 @@ def test_scrub_slider_shows_the_frame_drawn_during_training(digits, monkeypatch)
 
 
 def undrawn(explorer: HashingExplorer) -> HashingExplorer:
-    """`explorer` without its drawing (a six-panel picture, 0.5 CPU-s each), for the tests that read its frames; the
+    """`explorer` without its drawing (a six-panel picture, 0.2-0.3 CPU-s each), for the tests that read its frames; the
     tests above check the drawing."""
     explorer.show = lambda index=None: None
     return explorer

@@ -349,7 +349,7 @@ class _RunView:
                     ylim=(0, 1.02))
 
         self.image = ax_codes.imshow(run.frames[0].sample_codes, cmap="gray_r", vmin=0, vmax=1, aspect="auto",
-                                          interpolation="nearest")
+                                     interpolation="nearest")
         fig.colorbar(self.image, ax=ax_codes, label="h", fraction=0.06, pad=0.02)
         labels, starts = np.unique(sample_labels, return_index=True)
         counts = np.bincount(np.searchsorted(labels, sample_labels))
@@ -419,7 +419,7 @@ class _RunView:
 
 def _points(frames: list[Frame], values) -> tuple[list, list]:
     """(epochs, values) of the frames whose value is measured (not NaN); epoch -1, before training, at x = 0."""
-    pairs = [(t.epoch + 1, values(t)) for t in frames if np.isfinite(values(t))]
+    pairs = [(t.epoch + 1, value) for t in frames if np.isfinite(value := values(t))]
     return [x for x, _ in pairs], [y for _, y in pairs]
 
 
