@@ -1,5 +1,6 @@
 """aecourse.training at its edges: what `fit` records, checked by value against the losses it computed; the last,
-smaller batch; the optimiser and weight decay it was given; batched encode/reconstruct; the full error messages."""
+smaller batch; the optimiser and weight decay it was given (fused where torch has it); batched encode/reconstruct;
+the full error messages."""
 from pathlib import Path
 
 import numpy as np
@@ -7,8 +8,9 @@ import pytest
 import torch
 from torch import nn
 
+from aecourse import training
 from aecourse.models import make_autoencoder
-from aecourse.training import LOSSES, History, as_tensor, encode, fit, model_device, reconstruct
+from aecourse.training import LOSSES, History, as_tensor, encode, fit, make_optimizer, model_device, reconstruct
 
 
 def data(n=10, d=6, seed=0):
@@ -119,6 +121,54 @@ def test_sgd_and_weight_decay_are_used():
         assert torch.allclose(p, q, atol=1e-6)
     fit(c, x, epochs=3, progress=False, optimizer="adam", lr=0.5, weight_decay=10.0)
     assert c.decoder[0].weight.norm() < b.decoder[0].weight.norm()
+
+
+def _unfused(opt_class):
+    """`opt_class` as torch before 2.4 has it on a CPU: `fused=True` refused, with torch's error."""
+    class Unfused(opt_class):
+        def __init__(self, params, **settings):
+            if settings.get("fused"):
+                raise RuntimeError("`fused=True` requires all the params to be floating point Tensors of supported "
+                                   "devices: ['cuda', 'xpu', 'privateuseone'].")
+            super().__init__(params, **settings)
+    return Unfused
+
+
+def test_the_optimiser_is_fused_where_torch_has_one_and_plain_elsewhere(monkeypatch):
+    for name in ("adam", "sgd"):
+        opt = make_optimizer(name, model(), lr=0.1, weight_decay=0.01)
+        assert type(opt) is training.OPTIMIZERS[name]
+        assert (opt.defaults["lr"], opt.defaults["weight_decay"]) == (0.1, 0.01)
+        if tuple(int(v) for v in torch.__version__.split(".")[:2]) >= (2, 4):    # fused on the CPU since 2.4
+            assert opt.defaults["fused"] is True, name
+    monkeypatch.setattr(training, "OPTIMIZERS", {k: _unfused(v) for k, v in training.OPTIMIZERS.items()})
+    plain = make_optimizer("adam", model(), lr=0.1, weight_decay=0.01)
+    assert not plain.defaults["fused"] and (plain.defaults["lr"], plain.defaults["weight_decay"]) == (0.1, 0.01)
+    assert len(plain.param_groups[0]["params"]) == len(list(model().parameters()))
+
+
+@pytest.mark.parametrize("args, error, message", [
+    (("lbfgs", "model", 0.1), ValueError, "optimizer: expected one of ['adam', 'sgd'], got 'lbfgs'"),
+    (("adam", "a model", 0.1), TypeError, "model: expected a torch nn.Module (e.g. make_autoencoder(...)), got str"),
+    (("adam", "model", 0.0), ValueError, "lr: expected a number in (0, inf], got 0"),
+    (("sgd", "model", 0.1, -1.0), ValueError, "weight_decay: expected a number in [0, inf], got -1"),
+])
+def test_make_optimizer_refuses_what_it_cannot_use(args, error, message):
+    name, net, lr, *weight_decay = args
+    with pytest.raises(error) as info:
+        make_optimizer(name, model() if net == "model" else net, lr=lr, weight_decay=(weight_decay or [0.0])[0])
+    assert message in str(info.value)
+
+
+def test_the_fused_optimiser_trains_as_the_plain_one_does_to_rounding(monkeypatch):
+    x = data(40)
+    fused, plain = model(seed=4), model(seed=4)
+    fused_history = fit(fused, x, epochs=5, batch_size=8, lr=1e-2, weight_decay=1e-3, progress=False)
+    monkeypatch.setattr(training, "OPTIMIZERS", {k: _unfused(v) for k, v in training.OPTIMIZERS.items()})
+    plain_history = fit(plain, x, epochs=5, batch_size=8, lr=1e-2, weight_decay=1e-3, progress=False)
+    assert fused_history.loss == pytest.approx(plain_history.loss, rel=1e-4)
+    for p, q in zip(fused.parameters(), plain.parameters()):
+        assert torch.allclose(p, q, atol=1e-5)
 
 
 def test_callbacks_see_each_epoch_and_the_model_is_left_in_eval_mode():

@@ -56,8 +56,8 @@ def test_hashing_ae_beats_lsh_on_documents(synthetic_documents_ae):
 # one-layer decoder and neighbour swapping each lifting both; the course's recipe ahead of the plain AE by over .05)
 # and its docstring results (ahead of LSH by over .1 at 32 bits, over .2 behind ITQ on P@100 at 16) are asserted,
 # with those margins, by the lesson's own check cells c18c and c22 under nbval: the same models, trained once.
-# Measured over seeds 0-2 at the lesson's 100 epochs: the plain AE trails ITQ by .05-.1 and leads LSH by .2, the
-# one-layer decoder adds .02-.09 and neighbour swapping .03-.06 to P@100 (at 200 epochs:
+# Measured over seeds 0-2 at the lesson's 100 epochs: the plain AE trails ITQ by .07-.13 and leads LSH by .2, the
+# one-layer decoder adds .03-.1 and neighbour swapping .03-.05 to P@100 (at 200 epochs:
 # benchmarks/results/hashing_ablation.md); on the docstrings the AE's P@100 is .64-.69 against LSH's .40 at 32 bits
 # and .23-.28 against ITQ's .67 at 16.
 
