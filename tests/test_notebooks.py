@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -142,21 +143,23 @@ def test_nbval_on_a_learner_notebook_passes_exactly_when_the_answers_are_right_s
         return tmp_path / name
 
     right_nb, wrong_nb = _with_answers(handout, answer), _with_answers(handout, wrong)
-    right_saved = saved(right_nb, "right_saved.ipynb")
-    forged_nb = json.loads(right_saved.read_text())   # "all passed" stored, then the answer swapped for a wrong one
-    for cell in forged_nb["cells"]:
-        if cell["id"] in wrong:
-            cell["source"] = wrong[cell["id"]]
-    notebooks_by_case = {
-        "untouched": unsaved(json.loads(handout.read_text()), "untouched.ipynb"),
-        "untouched, run and saved": write(handout_run(handout, tmp_path), "untouched_saved.ipynb"),
-        "wrong": unsaved(wrong_nb, "wrong.ipynb"),
-        "wrong, run and saved": saved(wrong_nb, "wrong_saved.ipynb"),
-        "wrong under a stored all-passed output": unsaved(forged_nb, "forged.ipynb"),
-        "right": unsaved(right_nb, "right.ipynb"),
-        "right, run and saved": right_saved,
-    }
-    passes = _nbval(list(notebooks_by_case.values()))
+    as_handed_in = {"untouched": unsaved(json.loads(handout.read_text()), "untouched.ipynb"),
+                    "wrong": unsaved(wrong_nb, "wrong.ipynb"), "right": unsaved(right_nb, "right.ipynb")}
+    with ThreadPoolExecutor(1) as beside:    # nbval checks these while the saved ones are being run
+        passes_as_handed_in = beside.submit(_nbval, list(as_handed_in.values()))
+        right_saved = saved(right_nb, "right_saved.ipynb")
+        forged_nb = json.loads(right_saved.read_text())  # "all passed" stored, then the answer swapped for a wrong one
+        for cell in forged_nb["cells"]:
+            if cell["id"] in wrong:
+                cell["source"] = wrong[cell["id"]]
+        after_run_all = {
+            "untouched, run and saved": write(handout_run(handout, tmp_path), "untouched_saved.ipynb"),
+            "wrong, run and saved": saved(wrong_nb, "wrong_saved.ipynb"),
+            "wrong under a stored all-passed output": unsaved(forged_nb, "forged.ipynb"),
+            "right, run and saved": right_saved,
+        }
+        passes = {**_nbval(list(after_run_all.values())), **passes_as_handed_in.result()}
+    notebooks_by_case = {**as_handed_in, **after_run_all}
     assert {case: passes[path.name] for case, path in notebooks_by_case.items()} == {
         "untouched": False, "untouched, run and saved": False, "wrong": False, "wrong, run and saved": False,
         "wrong under a stored all-passed output": False, "right": True, "right, run and saved": True}
