@@ -6,9 +6,9 @@ is what one would write by hand (forward, MSE, backward, step, `loss.item()` for
 optimiser `fit` uses (`make_optimizer`: torch's fused Adam where it has one), so the comparison measures the
 library and nothing else; a second bare loop calls the raw `nn.Sequential` encoder and decoder, skipping the
 `Autoencoder`'s input checks, and a third uses `torch.optim.Adam`'s defaults (one step per parameter tensor), to
-show what the fused step saves. Repeats are
-interleaved (A B C D A B C D ...) so a busy neighbour slows all variants alike; the table gives medians of the
-wall time and of the process's CPU time (the steadier of the two on a shared machine).
+show what the fused step saves. Repeats are interleaved (A B C D A B C D ...) so a busy neighbour slows all variants
+alike; the table gives medians of the wall time and of the process's CPU time (the steadier of the two on a shared
+machine).
 Target: `fit` within 10 % of the bare loop. Above that, the script profiles `fit` and lists where the time goes.
 """
 from __future__ import annotations
