@@ -22,6 +22,7 @@ import nbformat
 import pytest
 
 from aecourse.course.exercises import strip_solutions
+from aecourse.course.grading import sandbox
 
 if importlib.util.find_spec("nbgrader") is None:      # imported by the tests that use it: 0.7 s to import
     pytest.skip("nbgrader is a dev dependency: pip install nbgrader", allow_module_level=True)
@@ -104,7 +105,7 @@ def test_autograde_gives_the_points_aecourse_grade_gives(released):
         target.write_text(json.dumps(nb))
     grade = [sys.executable, "-m", "aecourse", "grade", str(released / "submitted"), "--assignment", "00_warmup",
              "--out", str(released / "aecourse"), "--solutions", str(ROOT / "solutions")]
-    if "--no-sandbox" in _run(*grade[:4], "--help", cwd=released).stdout and not shutil.which("bwrap"):
+    if not sandbox.bwrap_works():
         grade.append("--no-sandbox")
     with ThreadPoolExecutor(1) as beside:   # both only read submitted/: ours grades while nbgrader's autograde runs
         ours = beside.submit(_run, *grade, cwd=released)
