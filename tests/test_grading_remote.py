@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from aecourse.course.checks import PASSED, all_exercises, run_checks
-from aecourse.course.grading import remote, server, wire
+from aecourse.course.grading import guard, remote, server, wire
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -165,8 +165,8 @@ def test_values_travel_with_their_types():
 
 
 def test_a_hidden_reference_refuses_callers_outside_the_library():
-    hidden = server.hide(lambda: 42, "aecourse.example.answer")
-    del server.HIDDEN_CALLS[:]
+    hidden = guard.hide(lambda: 42, "aecourse.example.answer")
+    del guard.HIDDEN_CALLS[:]
     with pytest.raises(RuntimeError, match="hidden while notebooks are graded"):
         hidden()
-    assert server.HIDDEN_CALLS == ["aecourse.example.answer"]
+    assert guard.HIDDEN_CALLS == ["aecourse.example.answer"]

@@ -86,7 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--out", help="where to write gradebook.csv and feedback/ (default grades/ASSIGNMENT)")
     grade.add_argument("--jobs", type=int, default=1, help="notebooks graded at the same time (default 1)")
     grade.add_argument("--cell-timeout", type=float, default=120, help="seconds allowed per cell (default 120)")
-    grade.add_argument("--total-timeout", type=float, default=600, help="seconds per notebook (default 600)")
+    grade.add_argument("--total-timeout", type=float, default=600, help="seconds per notebook's run, wall clock "
+                       "from its sandbox's start (default 600)")
     grade.add_argument("--solutions", default="solutions", help="folder of the solutions notebooks")
     grade.add_argument("--no-sandbox", action="store_true", help="run the notebooks without bubblewrap (only for "
                        "notebooks you trust; the points are still decided outside them)")

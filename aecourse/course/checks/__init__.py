@@ -71,17 +71,19 @@ class Exercise:
     function: str
     points: float
     checker: Callable
+    changes_inputs: bool = False    # the function may change its arguments in place (its checker checks how)
 
 
 REGISTRY: dict[str, Exercise] = {}
 
 
-def exercise(exercise_id: str, *, function: str, points: float = 1.0):
-    """Register a checker for `exercise_id` ("NN.name"), whose learner function is called `function`."""
+def exercise(exercise_id: str, *, function: str, points: float = 1.0, changes_inputs: bool = False):
+    """Register a checker for `exercise_id` ("NN.name"), whose learner function is called `function`. Unless
+    `changes_inputs`, a case fails when the function changes a tensor or array argument in place."""
     def register(checker):
         if exercise_id in REGISTRY:
             raise ValueError(f"exercise {exercise_id!r} is registered twice")
-        REGISTRY[exercise_id] = Exercise(exercise_id, function, points, checker)
+        REGISTRY[exercise_id] = Exercise(exercise_id, function, points, checker, changes_inputs)
         return checker
     return register
 
@@ -104,10 +106,11 @@ def all_exercises() -> dict[str, Exercise]:
     return dict(sorted(REGISTRY.items()))
 
 
-def run_checks(exercise_id: str, fn: Callable) -> Report:
-    """Run every case of `exercise_id` against the learner's `fn` and return the `Report` (prints nothing)."""
+def run_checks(exercise_id: str, fn: Callable, *, report: Report | None = None) -> Report:
+    """Run every case of `exercise_id` against the learner's `fn` and return the `Report` (prints nothing). Cases
+    are added to `report` when one is given, so whoever stops the run midway keeps the cases already checked."""
     spec = get_exercise(exercise_id)
-    report = Report(exercise_id, points=spec.points)
+    report = Report(exercise_id, points=spec.points) if report is None else report
     if not callable(fn):
         report.cases.append(CaseResult("the answer is a function", FAILED,
                                        f"expected a function, got {type(fn).__name__}: pass the function itself, "
@@ -133,8 +136,49 @@ def run_checks(exercise_id: str, fn: Callable) -> Report:
 
     with torch.random.fork_rng():  # checks use their own seeds and leave the learner's random state alone
         torch.manual_seed(0)
-        spec.checker(fn, case)
+        spec.checker(fn if spec.changes_inputs else _inputs_kept(fn), case)
     return report
+
+
+def _arrays(value, where: str):
+    """(where, tensor or array) for every tensor and numpy array of an argument, in lists, tuples and dicts."""
+    if isinstance(value, (torch.Tensor, np.ndarray)):
+        yield where, value
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            yield from _arrays(v, f"{where}[{i}]")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            yield from _arrays(v, f"{where}[{k!r}]")
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, torch.Tensor):
+        return a.shape == b.shape and bool(((a == b) | (a.isnan() & b.isnan()) if a.is_floating_point()
+                                             else a == b).all())
+    return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
+
+
+def _inputs_kept(fn: Callable) -> Callable:
+    """`fn`, failing the case when it changes a tensor or array argument in place: the checks compare its result
+    with values they compute from those arguments, and a function that rescales `x_hat` in place could pass them.
+    The argument is put back before the case fails."""
+    def call(*args, **kwargs):
+        given = [(f"argument {i + 1}", a) for i, a in enumerate(args)] + [(f"`{k}`", v) for k, v in kwargs.items()]
+        before = [(where, t, t.detach().clone() if isinstance(t, torch.Tensor) else t.copy())
+                  for name, value in given for where, t in _arrays(value, name)]
+        result = fn(*args, **kwargs)
+        changed = [where for where, t, old in before
+                   if not _same(t.detach() if isinstance(t, torch.Tensor) else t, old)]
+        if changed:
+            with torch.no_grad():
+                for _, t, old in before:
+                    t[...] = old
+            raise CheckFailed(f"your function changed its input {changed[0]} in place; leave the inputs as they "
+                              "are: compute on new tensors (x = x * 2, not x *= 2; or work on x.clone())")
+        return result
+    call.__name__ = getattr(fn, "__name__", "fn")
+    return call
 
 
 def report_lines(exercise_ids: list[str], namespace: dict) -> str:

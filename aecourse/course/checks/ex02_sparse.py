@@ -78,7 +78,7 @@ def check_kl_sparsity(fn, case):
         expect_close(hg.grad, ref.grad, hint="the gradient differs from the reference penalty's")
 
 
-@exercise("02.numerical_gradient", function="numerical_gradient", points=2)
+@exercise("02.numerical_gradient", function="numerical_gradient", points=2, changes_inputs=True)
 def check_numerical_gradient(fn, case):
     x = torch.tensor([0.3, -1.2, 2.0], dtype=torch.float64)
     with case("gradient of sum(x^2) is 2x"):

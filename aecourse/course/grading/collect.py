@@ -4,15 +4,23 @@ SUBMISSIONS/<student>.ipynb, or one folder per student as nbgrader lays them out
 <assignment>.ipynb, or <student>/<assignment>.ipynb, or a folder holding exactly one notebook). Hidden entries and
 `__MACOSX` are ignored, links are refused, a student with both `dup.ipynb` and `dup/` or with a folder of several
 notebooks is "ambiguous" (never graded on a guess), and two students whose names make the same file name get
-distinct feedback files.
+distinct feedback files. Every file is opened without following links, from the submissions folder down: a link
+anywhere below it (a student's folder pointing at solutions/ or at a classmate's) and a hard link are refused.
 """
 from __future__ import annotations
 
+import hashlib
+import os
 import re
-from dataclasses import dataclass
+import stat
+import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_BYTES = 50 * 2 ** 20
+MAX_NAME = 100             # bytes of a feedback file's name, before ".md" (a file name may have 255)
+# Letters that look like Latin ones (Unicode's confusables, the common ones), after NFKC and casefold.
+LOOKALIKES = dict(zip("аеорсухіјѕԁһӏԛԝүвкмнтαοριυνκτ", "aeopcyxijsdhlqwybkmhtaopiuvkt"))
 IGNORED = ("__MACOSX", ".ipynb_checkpoints")
 
 
@@ -25,6 +33,7 @@ class Submission:
     problem: str = ""
     status: str = ""          # "" (gradable), "missing", "ambiguous" or "invalid"
     feedback_name: str = ""   # unique among the class
+    flags: list[str] = field(default_factory=list)    # for the instructor: a name that may imitate another
 
 
 def _visible(path: Path) -> bool:
@@ -32,28 +41,64 @@ def _visible(path: Path) -> bool:
 
 
 def _notebooks(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.glob("*.ipynb") if _visible(p) and not p.is_symlink()) if folder.is_dir() else []
+    return sorted(p for p in folder.glob("*.ipynb") if _visible(p)) if _is_folder(folder) else []
 
 
-def _read(student: str, path: Path) -> Submission:
-    if path.is_symlink() or not path.is_file():
-        return Submission(student, filename=path.name, status="invalid", problem=f"{path.name} is a link or not a "
-                          "regular file; hand in the notebook file itself")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        return Submission(student, filename=path.name, status="invalid", problem=f"{path.name} is {size} bytes, "
-                          f"over the {MAX_BYTES} allowed; clear the outputs (Edit > Clear All Outputs) and save")
-    return Submission(student, data=path.read_bytes(), filename=path.name)
+def _is_folder(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
 
 
-def _in_folder(student: str, folder: Path, assignment: str) -> Submission:
+def _read(student: str, root: Path, path: Path) -> Submission:
+    """The hand-in at `path`, opened from `root` one component at a time without following any link (a link
+    anywhere on the way, or a file with another name elsewhere, could make the grader read someone else's)."""
+    problem, data = "", None
+    parts = path.relative_to(root).parts
+    folder = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for i, part in enumerate(parts[:-1]):
+            try:
+                inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=folder)
+            except OSError:
+                problem = f"{'/'.join(parts[:i + 1])} is a link or not a folder"
+                break
+            os.close(folder)
+            folder = inner
+        if not problem:
+            data, problem = _read_file(parts[-1], folder)
+    finally:
+        os.close(folder)
+    if problem:
+        return Submission(student, filename=path.name, status="invalid", problem=f"{problem}; hand in the notebook "
+                          "file itself (not a link to one)")
+    return Submission(student, data=data, filename=path.name)
+
+
+def _read_file(name: str, folder: int) -> tuple[bytes | None, str]:
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=folder)
+    except OSError as err:
+        return None, f"{name} is a link or cannot be read ({err.strerror})"
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return None, f"{name} is not a regular file"
+        if st.st_nlink != 1:
+            return None, f"{name} is a hard link ({st.st_nlink} names for one file)"
+        data = f.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        return None, (f"{name} is over the {MAX_BYTES} bytes allowed: clear the outputs (Edit > Clear All Outputs) "
+                      "and save")
+    return data, ""
+
+
+def _in_folder(student: str, root: Path, folder: Path, assignment: str) -> Submission:
     for candidate in (folder / assignment / f"{assignment}.ipynb", folder / f"{assignment}.ipynb"):
-        if candidate.exists():
-            return _read(student, candidate)
+        if os.path.lexists(candidate) or (folder / assignment).is_symlink():
+            return _read(student, root, candidate)
     for place in (folder / assignment, folder):
         found = _notebooks(place)
         if len(found) == 1:
-            return _read(student, found[0])
+            return _read(student, root, found[0])
         if len(found) > 1:
             names = ", ".join(p.name for p in found)
             return Submission(student, status="ambiguous", problem=f"{place} holds several notebooks ({names}) and "
@@ -62,7 +107,42 @@ def _in_folder(student: str, folder: Path, assignment: str) -> Submission:
 
 
 def safe_name(student: str) -> str:
-    return re.sub(r"[^\w.-]+", "_", student).strip("._") or "student"
+    """A file name for the student's feedback: word characters, dots and dashes, at most 100 characters (a long
+    name keeps its start and a digest of the whole, so two long names stay apart)."""
+    name = re.sub(r"[^\w.-]+", "_", student).strip("._") or "student"
+    if len(name.encode()) > MAX_NAME:
+        digest = hashlib.sha256(name.encode()).hexdigest()[:8]
+        name = name.encode()[:MAX_NAME - 9].decode("utf-8", "ignore") + "-" + digest
+    return name
+
+
+def printable(name: str) -> str:
+    """The name with control and format characters escaped (`\\x1b`, `\\u202e`): a student's file name must not
+    move the cursor, clear the screen or reorder the text when the summary is shown on a terminal."""
+    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch)[0] in "CZ" and ch != " "
+                   else ch for ch in name)
+
+
+def _skeleton(name: str) -> str:
+    return "".join(LOOKALIKES.get(ch, ch) for ch in unicodedata.normalize("NFKC", name).casefold())
+
+
+def lookalike_flags(names: list[str]) -> dict[str, str]:
+    """{name: why it may imitate another}: letters from several alphabets, or the same skeleton (look-alike
+    letters replaced by the Latin ones they resemble) as another student's name."""
+    flags = {}
+    skeletons: dict[str, list[str]] = {}
+    for name in names:
+        skeletons.setdefault(_skeleton(name), []).append(name)
+    for name in names:
+        scripts = sorted({unicodedata.name(ch, "?").split()[0] for ch in name if ch.isalpha()})
+        twins = [n for n in skeletons[_skeleton(name)] if n != name]
+        if twins and not name.isascii():
+            flags[name] = f"the name looks like {twins[0]!r}, another student's (look-alike letters)"
+        elif len(scripts) > 1:
+            flags[name] = f"the name mixes letters of several alphabets ({', '.join(scripts)}): it may imitate " \
+                          "another name"
+    return flags
 
 
 def find_submissions(folder: str | Path, assignment: str) -> list[Submission]:
@@ -80,12 +160,15 @@ def find_submissions(folder: str | Path, assignment: str) -> list[Submission]:
         if len(paths) > 1:
             found.append(Submission(student, status="ambiguous", problem="both " + " and ".join(
                 p.name + ("/" if p.is_dir() else "") for p in paths) + " were handed in: keep one"))
-        elif paths[0].is_dir() and not paths[0].is_symlink():
-            found.append(_in_folder(student, paths[0], assignment))
+        elif _is_folder(paths[0]):
+            found.append(_in_folder(student, folder, paths[0], assignment))
         else:
-            found.append(_read(student, paths[0]))
+            found.append(_read(student, folder, paths[0]))
+    lookalikes = lookalike_flags([s.student for s in found])
     used: set[str] = set()
     for s in found:
+        s.flags += [lookalikes[s.student]] if s.student in lookalikes else []
+        s.student = printable(s.student)
         base = name = safe_name(s.student)
         n = 1
         while name.lower() in used:

@@ -1,10 +1,15 @@
 """Grading one notebook and a class: the sandbox runs the student's code, this process decides the points.
 
-For each hand-in (already in memory): a private folder holds the notebook, the job and the socket this process
-listens on; the executor starts in the sandbox, runs the notebook, and its server connects. Then, for each
-exercise, this process asks whether the function exists and runs the library's own checks (`run_checks`) on a
-`RemoteFunction`. A call that outlives `cell_timeout` ends the sandbox: that exercise and the ones after it
-are reported as not checked. Whatever happens inside, the sandbox is ended and waited for before the next.
+For each hand-in (already in memory, parsed by a limited child: `handin`): a private folder holds the notebook, the
+job and the socket this process listens on; the executor starts in the sandbox (and its cgroup), runs the notebook,
+and its server connects. The run has `total_timeout` seconds of wall clock from the sandbox's start, kernel start
+included, enforced here by killing the sandbox. Then, for each exercise, this process asks whether the function
+exists and runs the library's own checks (`run_checks`) on a `RemoteFunction`, each exercise within
+`cell_timeout`. A call that outlives it ends the sandbox: the cases already checked keep their verdicts, the rest
+of that exercise and the exercises after it are reported as not checked. Whatever happens inside, the sandbox is
+ended (its cgroup emptied) before the next; what the cgroup recorded (out of memory, too many processes) is told
+to the student, and a sandbox that died without reaching its own limits is said to be possibly not their doing.
+Each student's feedback, the gradebook and the summary are written as each notebook finishes.
 
 Statuses, from worst: missing, ambiguous, invalid, flagged (the notebook called a hidden reference or changed
 the library in its kernel; points stand as the checks gave them), timeout, error (a cell raised; still graded), ok.
@@ -20,21 +25,20 @@ import socket
 import subprocess
 import tempfile
 import time
-import warnings
+import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-import nbformat
-
 from ..check_notebook import exercise_ids
 from ..checks import ERROR, FAILED, CaseResult, Exercise, Report, all_exercises, get_exercise, run_checks
-from . import sandbox
+from . import cgroup, sandbox
 from .collect import Submission, find_submissions
-from .remote import Link, RemoteFunction
-from .reports import ERRORED, FLAGGED, INVALID, OK, TIMEOUT, Grade, check_output_folder, summary_table, write_all
+from .handin import read_notebook
+from .remote import Link, RemoteFunction, SandboxGone
+from .reports import ERRORED, FLAGGED, INVALID, OK, TIMEOUT, Grade, check_output_folder, write_all
 from .wire import WireError
 
-STARTUP = 180          # seconds for the sandbox's kernel to start, on top of the notebook's own time
+HANDOVER = 30           # seconds after the run's deadline for the notebook's server to say hello
 PRINTED = 10 * 2 ** 20  # bytes of output worth telling the student about
 
 
@@ -54,19 +58,10 @@ def assignment_exercises(assignment: str, solutions: str | Path = "solutions") -
     return found
 
 
-def read_submission(data: bytes) -> nbformat.NotebookNode:
-    """Parse a submitted notebook's bytes; ValueError with a reason a student understands when it is unreadable."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            nb = nbformat.reads(data.decode("utf-8"), as_version=4)
-        if not all(c.cell_type in ("code", "markdown", "raw") and isinstance(c.source, str) for c in nb.cells):
-            raise ValueError("a cell has no type or no source")
-    except Exception as err:  # noqa: BLE001 (nbformat raises many kinds; all mean "unreadable")
-        reason = str(err).splitlines()[0][:200] if str(err) else type(err).__name__
-        raise ValueError(f"not a readable notebook ({type(err).__name__}: {reason}); open it in JupyterLab, "
-                         "save it, and hand in the .ipynb file itself") from None
-    return nb
+def read_submission(data: bytes) -> str:
+    """A submitted notebook's bytes as normalised nbformat 4 JSON, parsed in a limited child (`handin`);
+    ValueError with a reason a student understands when it is unreadable."""
+    return read_notebook(data)
 
 
 def _failed(exercise: Exercise, name: str, message: str, status: str = FAILED) -> Report:
@@ -78,9 +73,11 @@ def _everything(submission: Submission, exercises: list[Exercise], status: str, 
                                               for e in exercises}, [reason], feedback_name=submission.feedback_name)
 
 
-def _end(process: subprocess.Popen, group: bool = False) -> None:
-    """Kill the sandbox (its PID namespace takes every process inside along); without a sandbox, the executor's
-    process group (the kernel and what it started, unless they left the group)."""
+def _end(process: subprocess.Popen, group: bool = False, box: cgroup.Cgroup | None = None) -> None:
+    """Kill the sandbox: its cgroup (every process inside, wherever it went), else its PID namespace (bwrap's
+    children die with it), and without a sandbox the executor's process group."""
+    if box is not None:
+        box.kill()
     if group:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
@@ -93,57 +90,109 @@ def grade_submission(submission: Submission, exercises: list[Exercise], library:
                      total_timeout: float = 600, sandboxed: bool = True,
                      limits: sandbox.Limits = sandbox.DEFAULT_LIMITS) -> Grade:
     """Grade one hand-in; never raises, never writes outside a temporary folder of its own."""
+    grade = _grade(submission, exercises, library, cell_timeout, total_timeout, sandboxed, limits)
+    if submission.flags:
+        grade.flags += submission.flags
+        grade.status = FLAGGED if grade.status in (OK, ERRORED, TIMEOUT) else grade.status
+    return grade
+
+
+def _grade(submission, exercises, library, cell_timeout, total_timeout, sandboxed, limits) -> Grade:
     if submission.status:
         return _everything(submission, exercises, submission.status, submission.problem)
     try:
-        nb = read_submission(submission.data)
+        notebook = read_submission(submission.data)
     except ValueError as err:
         return _everything(submission, exercises, INVALID, f"{submission.filename}: {err}")
     try:
         with tempfile.TemporaryDirectory(prefix="aecourse-grade-") as tmp:
-            return _run(submission, nb, exercises, Path(tmp), library, cell_timeout, total_timeout, sandboxed,
+            return _run(submission, notebook, exercises, Path(tmp), library, cell_timeout, total_timeout, sandboxed,
                         limits)
     except Exception as err:  # noqa: BLE001 (the grader failed on this notebook: record it, go on with the class)
         return _everything(submission, exercises, ERRORED, f"the grader could not run this notebook "
                            f"({type(err).__name__}: {err})")
 
 
-def _run(submission, nb, exercises, tmp: Path, library, cell_timeout, total_timeout, sandboxed, limits) -> Grade:
+def _run(submission, notebook: str, exercises, tmp: Path, library, cell_timeout, total_timeout, sandboxed,
+         limits) -> Grade:
     io, home = tmp / "io", tmp / "home"
     io.mkdir()
     home.mkdir()
+    tmp.chmod(0o711)    # bwrap, as the sandbox's user, finds io/ (and nothing else: it cannot list tmp)
+    io.chmod(0o755)     # the sandbox's user reads the notebook and the job, and connects to the socket
     inside = Path(sandbox.IO) if sandboxed else io
-    (io / "submission.ipynb").write_text(nbformat.writes(nb), encoding="utf-8")
+    (io / "submission.ipynb").write_text(notebook, encoding="utf-8")
+    started = time.time()
     job = {"notebook": str(inside / "submission.ipynb"), "socket": str(inside / "grader.sock"),
-           "cell_timeout": cell_timeout, "total_timeout": total_timeout}
+           "cell_timeout": cell_timeout, "total_timeout": total_timeout, "deadline": started + total_timeout}
     (io / "job.json").write_text(json.dumps(job), encoding="utf-8")
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(str(io / "grader.sock"))
+    os.chmod(io / "grader.sock", 0o666)
     listener.listen(1)
     env = None if sandboxed else {**sandbox.environment(str(library), str(home)),
                                   "JUPYTER_RUNTIME_DIR": str(home / ".jupyter")}
-    process = subprocess.Popen(sandbox.command(io, library, limits, sandboxed=sandboxed), cwd=home, env=env,
-                               stdin=subprocess.DEVNULL, stdout=open(tmp / "stdout", "wb"),
-                               stderr=subprocess.DEVNULL, start_new_session=not sandboxed)
+    box = cgroup.create(f"{os.getpid()}-{uuid.uuid4().hex[:12]}", memory=limits.memory, processes=limits.processes)
+    command = sandbox.command(io, library, limits, sandboxed=sandboxed, in_cgroup=box is not None)
+    with open(os.open(tmp / "stdout", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as stdout:
+        process = subprocess.Popen(box.enter(command) if box else command, cwd=home, env=env,
+                                   stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.DEVNULL,
+                                   start_new_session=not sandboxed)
     try:
-        conn = _accept(listener, process, time.monotonic() + total_timeout + STARTUP)
+        conn = _accept(listener, process, started + total_timeout)
         if conn is None:
+            ended = process.poll() is not None
+            _end(process, not sandboxed, box)
             notes = _notes(tmp / "stdout")
-            reason = "; ".join(notes.get("problems", [])) or "the notebook's sandbox ended before its functions " \
-                                                             "could be checked"
+            reason = "; ".join(notes.get("problems", [])) or (
+                "the notebook's sandbox ended before its functions could be checked" if ended else
+                f"the notebook was stopped when it had used its {total_timeout:g} s (wall clock, the kernel's start "
+                "included): does a cell catch KeyboardInterrupt, or wait forever?")
             grade = _everything(submission, exercises, ERRORED, reason)
-            grade.status = notes.get("status") if notes.get("status") in (TIMEOUT, ERRORED) else ERRORED
-            return grade
-        link = Link(conn, on_dead=lambda: _end(process, not sandboxed))
-        return _check(submission, exercises, link, cell_timeout)
+            grade.status = notes.get("status") if notes.get("status") in (TIMEOUT, ERRORED) else \
+                ERRORED if ended else TIMEOUT
+            return _blame(grade, box)
+        link = Link(conn, on_dead=lambda: _end(process, not sandboxed, box))
+        return _blame(_check(submission, exercises, link, cell_timeout, started + total_timeout + HANDOVER), box)
     finally:
         listener.close()
-        _end(process, not sandboxed)
+        _end(process, not sandboxed, box)
+        if box is not None:
+            box.remove()
+
+
+def _not_checked(grade: Grade):
+    return [c for r in grade.reports.values() for c in r.cases if c.status == ERROR and "not checked" in c.message]
+
+
+def _blame(grade: Grade, box: cgroup.Cgroup | None) -> Grade:
+    """Tell the student what their sandbox hit, or, when it ended badly without hitting its own limits, that the
+    cause may not be theirs (the instructor can grade that notebook again)."""
+    troubled = grade.status in (ERRORED, TIMEOUT) or bool(_not_checked(grade))
+    if box is None:
+        if troubled:
+            grade.problems.append("this grader ran without a cgroup per notebook (not root, or no cgroup "
+                                  "controllers), so a classmate's notebook graded at the same time may have caused "
+                                  "this; if your notebook runs fine, ask your instructor to grade it again")
+        return grade
+    usage = box.usage()
+    if usage.out_of_memory:
+        grade.problems.append("your notebook used all the memory it is allowed (its processes together, files in "
+                              "/tmp and /dev/shm included), and the system stopped it there")
+    if usage.process_limit:
+        grade.problems.append("your notebook tried to start more processes than it is allowed; starting one failed")
+    ended = [p for p in grade.problems + [c.message for c in _not_checked(grade)]
+             if "died" in p or "broke off" in p or "ended before" in p]
+    if troubled and ended and not (usage.out_of_memory or usage.process_limit):
+        grade.problems.append("your notebook's sandbox ended without reaching its memory or process limits: a "
+                              "crash of its own (os._exit, a signal it sent itself) or a cause outside your "
+                              "notebook; if your notebook runs fine, ask your instructor to grade it again")
+    return grade
 
 
 def _accept(listener: socket.socket, process: subprocess.Popen, deadline: float):
     listener.settimeout(0.5)
-    while time.monotonic() < deadline:
+    while time.time() < deadline:          # the wall clock the job's deadline is set in
         try:
             return listener.accept()[0]
         except TimeoutError:
@@ -164,9 +213,10 @@ def _notes(path: Path) -> dict:
         return {}
 
 
-def _check(submission: Submission, exercises: list[Exercise], link: Link, cell_timeout: float) -> Grade:
+def _check(submission: Submission, exercises: list[Exercise], link: Link, cell_timeout: float,
+           hello_by: float) -> Grade:
     try:
-        hello, _ = link.receive(60)
+        hello, _ = link.receive(max(1.0, hello_by - time.time()))
     except WireError as err:
         return _everything(submission, exercises, ERRORED, str(err))
     run = hello.get("run") if isinstance(hello, dict) and isinstance(hello.get("run"), dict) else {}
@@ -182,6 +232,8 @@ def _check(submission: Submission, exercises: list[Exercise], link: Link, cell_t
     reports = {}
     for exercise in exercises:
         reports[exercise.exercise_id] = _check_one(exercise, link, cell_timeout)
+    if link.timed_out and status == OK:
+        status = TIMEOUT
     flags += sorted({f"called {name}, the library's answer to an exercise" for name in link.hidden})
     if link.dead is None:
         try:
@@ -207,11 +259,14 @@ def _check_one(exercise: Exercise, link: Link, cell_timeout: float) -> Report:
         return _failed(exercise, f"a function named {exercise.function}", f"no function called `{exercise.function}` "
                        f"was defined when your notebook ran{guess}; keep the name the exercise gives it")
     link.deadline = time.monotonic() + cell_timeout
-    report = run_checks(exercise.exercise_id, RemoteFunction(link, exercise.function, cell_timeout))
+    report = Report(exercise.exercise_id, points=exercise.points)
+    try:
+        run_checks(exercise.exercise_id, RemoteFunction(link, exercise.function, cell_timeout), report=report)
+    except SandboxGone as gone:     # the cases checked so far keep their verdicts
+        why = (f"the checks did not finish within {cell_timeout:g} s: does `{exercise.function}` loop forever, or "
+               "wait for input?") if link.timed_out else str(gone)
+        report.cases.append(CaseResult("the remaining checks", ERROR, f"not checked: {why}"))
     link.deadline = float("inf")
-    if link.timed_out:
-        return _failed(exercise, "your function returns", f"the checks did not finish within {cell_timeout:g} s: "
-                       f"does `{exercise.function}` loop forever, or wait for input?", ERROR)
     return report
 
 
@@ -232,10 +287,18 @@ def grade_folder(submissions: str | Path, assignment: str, *, out: str | Path | 
     check_number(total_timeout, "total_timeout", low=0, low_open=True)
     if sandboxed and not sandbox.bwrap_works():
         raise RuntimeError(sandbox.missing_message())
+    if sandboxed and sandbox.unreadable_python():
+        raise RuntimeError(sandbox.unreadable_python())
     exercises = assignment_exercises(assignment, solutions)
     out = Path(out) if out is not None else Path("grades") / assignment
     found = find_submissions(submissions, assignment)   # every hand-in in memory before any notebook runs
     check_output_folder(out)
+    limits, notes = sandbox.fit_to_machine(limits, jobs) if not cgroup.unavailable() else (limits, [])
+    if cgroup.unavailable():
+        notes.append(f"no cgroup per notebook ({cgroup.unavailable()}): memory and processes are limited per "
+                     "process only, and a notebook can slow or starve the ones graded beside it")
+    for note in notes:
+        print(f"aecourse grade: {note}", flush=True)
     grades: dict[int, Grade] = {}
     with tempfile.TemporaryDirectory(prefix="aecourse-library-") as lib, ThreadPoolExecutor(jobs) as pool, \
             tqdm(total=len(found), desc=f"grading {assignment}", unit="notebook", disable=not progress) as bar:
@@ -243,11 +306,14 @@ def grade_folder(submissions: str | Path, assignment: str, *, out: str | Path | 
         futures = {pool.submit(grade_submission, s, exercises, library, cell_timeout=cell_timeout,
                                total_timeout=total_timeout, sandboxed=sandboxed, limits=limits): i
                    for i, s in enumerate(found)}
-        for future in as_completed(futures):
+        for future in as_completed(futures):     # each result written as it comes: a crash loses none of them
             grades[futures[future]] = future.result()
+            write_all(out, [grades[i] for i in sorted(grades)], exercises, assignment, sandboxed=sandboxed,
+                      new=grades[futures[future]], waiting=len(found) - len(grades), notes=notes)
             bar.update()
     ordered = [grades[i] for i in range(len(found))]
-    write_all(out, ordered, exercises, assignment, sandboxed=sandboxed)
+    if not ordered:
+        write_all(out, [], exercises, assignment, sandboxed=sandboxed, notes=notes)
     return ordered
 
 
@@ -262,10 +328,9 @@ def run_cli(args) -> int:
     except (RuntimeError, ValueError, FileNotFoundError) as err:
         print(f"aecourse grade: {err}")
         return 2
-    exercises = assignment_exercises(args.assignment, args.solutions)
     if not grades:
         print(f"no submissions found in {args.submissions} (expected STUDENT.ipynb files or one folder per student)")
-    print(summary_table(grades, exercises, sandboxed=sandboxed))
+    print((out / "summary.txt").read_text(encoding="utf-8").rstrip())
     print(f"wrote {out / 'gradebook.csv'}, {out / 'summary.txt'} and {len(grades)} feedback files in "
           f"{out / 'feedback'}")
     return 0

@@ -87,8 +87,13 @@ def feedback(grade: Grade, exercises: list[Exercise], assignment: str) -> str:
     return "\n".join(lines)
 
 
+def _cell(text: str) -> str:
+    """A gradebook cell a spreadsheet shows as text: one starting with = + - @ would be read as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _rows(grades: list[Grade], exercises: list[Exercise]) -> list[list[str]]:
-    return [[g.student] + [f"{g.reports[e.exercise_id].score:g}" for e in exercises] + [f"{g.total:g}", g.status]
+    return [[_cell(g.student)] + [f"{g.reports[e.exercise_id].score:g}" for e in exercises] + [f"{g.total:g}", g.status]
             for g in grades]
 
 
@@ -98,7 +103,7 @@ def gradebook(grades: list[Grade], exercises: list[Exercise]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(["student"] + [e.exercise_id for e in exercises] + ["total", "status", "flags"])
     for g, row in zip(grades, _rows(grades, exercises)):
-        writer.writerow(row + ["; ".join(g.flags)])
+        writer.writerow(row + [_cell("; ".join(g.flags))])
     return buffer.getvalue()
 
 
@@ -118,14 +123,18 @@ def summary_table(grades: list[Grade], exercises: list[Exercise], *, sandboxed: 
     if renamed:
         lines.append("names that would share a feedback file got distinct ones: " + ", ".join(renamed))
     lines.append("sandbox: bubblewrap, one per notebook" if sandboxed else
-                 "sandbox: NONE (--no-sandbox): the notebooks ran with your permissions; points were still "
-                 "decided outside them")
+                 "sandbox: NONE (--no-sandbox): protects nothing. The notebooks ran with your permissions and could "
+                 "have read or changed any of your files, this gradebook included, even after the run; the points "
+                 "were decided outside them, but only trust them for notebooks you trust")
     return "\n".join(lines)
 
 
-def write_all(out: Path, grades: list[Grade], exercises: list[Exercise], assignment: str, *,
-              sandboxed: bool) -> None:
-    for g in grades:
+def write_all(out: Path, grades: list[Grade], exercises: list[Exercise], assignment: str, *, sandboxed: bool,
+              new: Grade | None = None, waiting: int = 0, notes: tuple[str, ...] | list[str] = ()) -> None:
+    """The feedback of `new` (of every grade when None), then the gradebook and summary of `grades` so far."""
+    for g in grades if new is None else [new]:
         write_atomic(out / "feedback" / g.feedback_name, feedback(g, exercises, assignment))
     write_atomic(out / "gradebook.csv", gradebook(grades, exercises))
-    write_atomic(out / "summary.txt", summary_table(grades, exercises, sandboxed=sandboxed) + "\n")
+    table = summary_table(grades, exercises, sandboxed=sandboxed)
+    lines = [table] + [f"note: {n}" for n in notes] + ([f"still grading: {waiting} more notebooks"] if waiting else [])
+    write_atomic(out / "summary.txt", "\n".join(lines) + "\n")

@@ -16,7 +16,6 @@ grader treats every answer as the student's function's output and checks it with
 """
 from __future__ import annotations
 
-import os
 import socket
 import sys
 import time
@@ -26,8 +25,8 @@ import types
 import torch
 
 from . import wire
+from .guard import HIDDEN_CALLS
 
-HIDDEN_CALLS: list[str] = []   # reference implementations the current call reached (see sandbox.hide_references)
 _LINK: socket.socket | None = None
 
 
@@ -55,26 +54,6 @@ class GeneratorState:
 
 class AxesStub:
     """A matplotlib Axes argument: the student draws on fresh axes here, the grader replays what was drawn."""
-
-
-def hide(function, name: str):
-    """`function` (a reference implementation an exercise asks for), refusing calls from outside the library.
-
-    The sandbox's copy of the library ends each such module with `NAME = hide(NAME, "aecourse.module.NAME")`, so
-    the library's own callers (a corruption class calling masking_noise) still work, while a call from the
-    notebook, directly or through the checks package, raises and is reported to the grader, which flags it."""
-    package = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))   # .../aecourse
-    allowed, refused = os.path.join(package, ""), os.path.join(package, "course", "")
-
-    def guarded(*args, **kwargs):
-        caller = sys._getframe(1).f_code.co_filename
-        if caller.startswith(allowed) and not caller.startswith(refused):
-            return function(*args, **kwargs)
-        HIDDEN_CALLS.append(name)
-        raise RuntimeError(f"{name} is this exercise's answer in the course library: it is hidden while notebooks "
-                           "are graded; write the function yourself")
-    guarded.__name__, guarded.__doc__ = function.__name__, function.__doc__
-    return guarded
 
 
 def tensors_in(value, seen=None) -> list[torch.Tensor]:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import pickle
 import socket
 import struct
@@ -29,6 +30,10 @@ TORCH_DTYPES = {str(d).removeprefix("torch."): d for d in (
     torch.float64, torch.float32, torch.float16, torch.bfloat16, torch.int64, torch.int32, torch.int16, torch.int8,
     torch.uint8, torch.bool, torch.complex64, torch.complex128)}
 NUMPY_KINDS = "biufc"         # bool, int, unsigned, float, complex: no object or structured arrays
+SENT_AS = {name: torch.empty(0, dtype=torch.float32 if d == torch.bfloat16 else d).numpy().dtype
+           for name, d in TORCH_DTYPES.items()}   # the array `encode` sends each tensor dtype as
+MAX_HEADER = 16 * 2 ** 20     # bytes of JSON in one message: json.loads builds up to about 25 times as many
+MAX_DECODED = 2 * MAX_MESSAGE  # bytes of arrays and tensors decoded from one message
 
 
 NO_ANSWER = "no answer before the deadline"
@@ -141,45 +146,56 @@ def decode(payload: bytes, *, same_as=()):
 
 
 def decode_with_tensors(payload: bytes, *, same_as=()):
-    """(value, [(tensor, required_grad_in_sandbox)] in the order they appear)."""
+    """(value, [(tensor, required_grad_in_sandbox)] in the order they appear). Nothing the payload says makes this
+    build more than MAX_DECODED bytes of arrays: each blob is decoded at most once, for one value, into as many
+    bytes as it holds, and a tensor's dtype must be its array's (bfloat16 travels as float32)."""
     try:
-        (size,) = struct.unpack("!I", payload[:4])
-        header = json.loads(payload[4:4 + size])
-        offsets, start = [], 4 + size
-        for length in header["blobs"]:
-            if not isinstance(length, int) or length < 0:
-                raise WireError("a bad blob length")
-            offsets.append((start, start + length))
-            start += length
+        header, blobs = _split(payload)
         tensors: list[tuple[torch.Tensor, bool]] = []
+        decoded = 0
 
-        def array(i) -> np.ndarray:
-            lo, hi = offsets[i]
-            a = np.load(io.BytesIO(payload[lo:hi]), allow_pickle=False)
-            if a.dtype.kind not in NUMPY_KINDS:
-                raise WireError(f"an array of dtype {a.dtype}")
-            return a
+        def array(i, tensor_dtype: str | None = None) -> np.ndarray:
+            nonlocal decoded
+            if not isinstance(i, int) or not 0 <= i < len(blobs):
+                raise WireError(f"a reference to blob {str(i)[:50]} of {len(blobs)}")
+            if blobs[i] is None:
+                raise WireError(f"a blob used twice (blob {i})")
+            dtype, shape, fortran, start = _npy_header(payload, i, *blobs[i])
+            blobs[i] = None
+            if tensor_dtype is not None and dtype != SENT_AS[tensor_dtype]:
+                raise WireError(f"a tensor of dtype {tensor_dtype} sent as an array of dtype {dtype} "
+                                f"(it travels as {SENT_AS[tensor_dtype]})")
+            count = math.prod(shape)
+            decoded += count * dtype.itemsize
+            if decoded > MAX_DECODED:
+                raise WireError(f"arrays of {decoded} bytes in all, over the limit of {MAX_DECODED}")
+            flat = np.frombuffer(payload, dtype=dtype, count=count, offset=start)
+            return flat.reshape(shape, order="F" if fortran else "C").copy(order="K")
 
         def walk(v, depth):
-            if depth > MAX_DEPTH:
-                raise WireError("a value nested too deeply")
             if v is None or isinstance(v, (bool, int, float, str)):
                 return v
             if not isinstance(v, dict) or len(v) == 0:
                 raise WireError(f"an unexpected value of type {type(v).__name__}")
-            if "list" in v or "tuple" in v or "set" in v:
-                kind = next(k for k in ("list", "tuple", "set") if k in v)
-                items = [walk(x, depth + 1) for x in v[kind][:MAX_ITEMS]]
-                return {"list": list, "tuple": tuple, "set": _set}[kind](items)
-            if "dict" in v:
-                return {_key(walk(k, depth + 1)): walk(x, depth + 1) for k, x in v["dict"][:MAX_ITEMS]}
+            kind = next((k for k in ("list", "tuple", "set", "dict") if k in v), None)
+            if kind is not None:
+                if depth > MAX_DEPTH:   # `encode` sends what lies deeper as an opaque
+                    raise WireError(f"a value nested more than {MAX_DEPTH} deep")
+                if not isinstance(v[kind], list):
+                    raise WireError(f"a {kind} whose items are not a list")
+                items = v[kind][:MAX_ITEMS]
+                if kind != "dict":
+                    return {"list": list, "tuple": tuple, "set": _set}[kind]([walk(x, depth + 1) for x in items])
+                if not all(isinstance(kx, list) and len(kx) == 2 for kx in items):
+                    raise WireError("a dict entry that is not a [key, value] pair")
+                return {_key(walk(k, depth + 1)): walk(x, depth + 1) for k, x in items}
             if "float" in v:
-                return float(v["float"]) if v["float"] in ("nan", "inf", "-inf") else _bad("a bad float")
+                return float(v["float"]) if v["float"] in ("nan", "inf", "-inf") else _bad("a float not nan or inf")
             if "tensor" in v:
-                dtype = TORCH_DTYPES.get(v.get("dtype"))
-                if dtype is None:
-                    raise WireError(f"a tensor of dtype {v.get('dtype')!r}")
-                t = torch.from_numpy(array(v["tensor"]).copy()).to(dtype)
+                dtype = v.get("dtype")
+                if dtype not in TORCH_DTYPES:
+                    raise WireError(f"a tensor of unknown dtype {str(dtype)[:50]!r}")
+                t = torch.from_numpy(array(v["tensor"], dtype)).to(TORCH_DTYPES[dtype])
                 tensors.append((t, bool(v.get("grad"))))
                 return t
             if "array" in v:
@@ -189,17 +205,68 @@ def decode_with_tensors(payload: bytes, *, same_as=()):
             if "arg" in v:
                 i = v["arg"]
                 if not isinstance(i, int) or not 0 <= i < len(same_as):
-                    raise WireError("a reference to no argument")
+                    raise WireError(f"a reference to argument {str(i)[:50]} of {len(same_as)}")
                 return same_as[i]
             if "opaque" in v:
                 return Opaque(str(v["opaque"])[:100])
-            raise WireError("an unknown kind of value")
+            raise WireError(f"a value of unknown kind {str(sorted(v))[:100]}")
 
         return walk(header["value"], 0), tensors
     except WireError:
         raise
-    except (ValueError, KeyError, TypeError, IndexError, RecursionError, struct.error) as err:
-        raise WireError(f"an unreadable message from the sandbox ({type(err).__name__})") from None
+    except (ValueError, TypeError, IndexError, RecursionError) as err:
+        raise WireError(f"an unreadable value ({type(err).__name__}: {str(err)[:200]})") from None
+
+
+def _split(payload: bytes) -> tuple[dict, list]:
+    """The JSON header and the (start, end) of each blob, which must fill the rest of the payload exactly."""
+    if len(payload) < 4:
+        raise WireError(f"a message of {len(payload)} bytes, too short for its header's length")
+    (size,) = struct.unpack("!I", payload[:4])
+    if size > MAX_HEADER:
+        raise WireError(f"a header of {size} bytes, over the limit of {MAX_HEADER}")
+    if 4 + size > len(payload):
+        raise WireError(f"a header of {size} bytes in a message of {len(payload)}")
+    try:
+        header = json.loads(payload[4:4 + size])
+    except (ValueError, RecursionError) as err:
+        raise WireError(f"a header that is not JSON ({str(err)[:200]})") from None
+    if not isinstance(header, dict) or "value" not in header or not isinstance(header.get("blobs"), list):
+        raise WireError("a header without its value and list of blob lengths")
+    blobs, start = [], 4 + size
+    for length in header["blobs"]:
+        if not isinstance(length, int) or length < 0:
+            raise WireError(f"a blob length of {str(length)[:50]}")
+        blobs.append((start, start + length))
+        start += length
+    if start != len(payload):
+        raise WireError(f"blob lengths that add up to {start - 4 - size} bytes, but {len(payload) - 4 - size} follow "
+                        "the header")
+    return header, blobs
+
+
+def _npy_header(payload: bytes, i: int, lo: int, hi: int) -> tuple[np.dtype, tuple, bool, int]:
+    """The dtype, shape and order the `.npy` blob payload[lo:hi] declares, and where its data starts, once checked
+    to hold exactly that many bytes of a kind in NUMPY_KINDS."""
+    fp = io.BytesIO(payload[lo:min(hi, lo + 2 ** 16)])   # numpy refuses headers over 10,000 characters anyway
+    try:
+        version = np.lib.format.read_magic(fp)
+        if version not in ((1, 0), (2, 0)):
+            raise WireError(f"blob {i} is in .npy format {version[0]}.{version[1]}, not 1.0 or 2.0")
+        read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+        shape, fortran, dtype = read(fp)
+    except WireError:
+        raise
+    except Exception as err:  # noqa: BLE001 (numpy's parser of the header raises ValueError, TokenError, ...)
+        raise WireError(f"blob {i} is not a .npy array ({str(err)[:200]})") from None
+    if dtype.kind not in NUMPY_KINDS:
+        raise WireError(f"blob {i} is an array of dtype {str(dtype)[:100]}")
+    if any(n < 0 for n in shape):
+        raise WireError(f"blob {i} declares the shape {str(shape)[:100]}")
+    start = lo + fp.tell()
+    if math.prod(shape) * dtype.itemsize != hi - start:
+        raise WireError(f"blob {i} declares {str(shape)[:100]} of {dtype} in {hi - start} bytes of data")
+    return dtype, shape, fortran, start
 
 
 def _bad(why: str):
