@@ -14,8 +14,10 @@ import csv
 import io
 import os
 import resource
+import tempfile
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 from test_grading import IMPORTS, RIGHT, WRONG, points, processes_with, write_notebook
@@ -301,3 +303,16 @@ def test_each_result_is_written_as_its_notebook_finishes(tmp_path, monkeypatch):
     grade.grade_folder(tmp_path / "in", "02_sparse", out=tmp_path / "out", sandboxed=False, progress=False)
     assert seen == [[], ["ann.md"]]     # ann's feedback was on disk before ben's notebook was graded
     assert "ann" in (tmp_path / "out" / "gradebook.csv").read_text()
+
+
+def test_a_killed_graders_temporary_folders_are_removed_by_the_next_run(tmp_path, monkeypatch):
+    stale = Path(tempfile.gettempdir()) / f"{grade.RUN_PREFIX}{2 ** 22 + 12345}-left"   # above Linux's pid_max
+    (stale / "aecourse-grade-x" / "io").mkdir(parents=True)
+    (stale / "aecourse-grade-x" / "io" / "submission.ipynb").write_text("a student's notebook")
+    write_notebook(tmp_path / "in" / "ann.ipynb", [IMPORTS])
+    monkeypatch.setattr(grade, "grade_submission", lambda submission, *a, **k: reports.Grade(
+        submission.student, "ok", {}, feedback_name=submission.feedback_name))
+    monkeypatch.setattr(grade, "assignment_exercises", lambda *a: [])
+    grade.grade_folder(tmp_path / "in", "02_sparse", out=tmp_path / "out", sandboxed=False, progress=False)
+    assert not stale.exists()
+    assert list(Path(tempfile.gettempdir()).glob(f"{grade.RUN_PREFIX}{os.getpid()}-*")) == []

@@ -17,6 +17,7 @@ import contextlib
 import functools
 import os
 import signal
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,7 @@ def _layout() -> tuple[str, dict[str, Path]] | str:
             for folder in folders.values():
                 folder.mkdir(exist_ok=True)
             _sweep("v1", folders)
-            return "v1", folders
+            return _probe("v1", folders)
         root = next((Path(point) for point, kind, _ in mounts if kind == "cgroup2"
                      and (Path(point) / "cgroup.controllers").is_file()), None)
         if root is None:
@@ -72,11 +73,28 @@ def _layout() -> tuple[str, dict[str, Path]] | str:
             return f"cgroup v2 at {root} lacks controllers (has {sorted(available)}, needs memory, pids, cpu)"
         parent = root / PARENT
         parent.mkdir(exist_ok=True)
+        with contextlib.suppress(OSError):      # a child can only have the controllers its parent hands down
+            (root / "cgroup.subtree_control").write_text("+memory +pids +cpu")
         (parent / "cgroup.subtree_control").write_text("+memory +pids +cpu")
         _sweep("v2", {"": parent})
-        return "v2", {"": parent}
+        return _probe("v2", {"": parent})
     except OSError as err:
         return f"could not make a cgroup ({err})"
+
+
+def _probe(version: str, parents: dict[str, Path]) -> tuple[str, dict[str, Path]] | str:
+    """The layout, once a process has been seen to enter a cgroup of it (a container or a delegated tree may
+    refuse), else why not."""
+    probe = Cgroup(version, {c: parent / f"{os.getpid()}-probe" for c, parent in parents.items()})
+    try:
+        for folder in probe.folders.values():
+            folder.mkdir(exist_ok=True)
+        entered = subprocess.run(probe.enter(["true"]), capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.SubprocessError) as err:
+        return f"could not start a process in a cgroup ({err})"
+    finally:
+        probe.remove()
+    return (version, parents) if entered else "could not start a process in a cgroup (its cgroup.procs refused)"
 
 
 def _sweep(version: str, parents: dict[str, Path]) -> None:

@@ -1,12 +1,13 @@
 """Inside the sandbox: run a student's notebook in a kernel, then serve its functions to the grader.
 
 `python -m aecourse.course.grading.executor JOB.json`. The student's code cells run in order (markdown and
-pure `check(...)` cells are skipped: the grader runs the checks itself), each within `cell_timeout` and all within
-`total_timeout`; a cell that raises or times out is noted and the run goes on. Outputs are counted and dropped,
-never kept, and the kernel itself drops what a notebook prints past `OUTPUT_CAP` (`output_cap`) and stops the cell
-that crosses it, so endless printing costs no memory and no waiting. The last cell calls `server.serve`, which
-answers the grader until it says bye. If the kernel dies first, the run's notes are printed as one JSON line for the
-grader.
+pure `check(...)` cells are skipped: the grader runs the checks itself), each within `cell_timeout` and all before
+the job's `deadline` (the grader kills the sandbox then; no cell starts in the last `HANDOVER` seconds, so the
+functions reach the grader); a cell that raises or times out is noted and the run goes on. Outputs are counted
+and dropped, never kept, and the kernel itself drops what a notebook prints past `OUTPUT_CAP` (`output_cap`) and
+stops the cell that crosses it, so endless printing costs no memory and no waiting. The last cell calls
+`server.serve`, which answers the grader until it says bye. If the kernel dies first, the run's notes are printed
+as one JSON line for the grader.
 """
 from __future__ import annotations
 

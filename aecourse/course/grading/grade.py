@@ -20,6 +20,7 @@ import contextlib
 import difflib
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -88,16 +89,16 @@ def _end(process: subprocess.Popen, group: bool = False, box: cgroup.Cgroup | No
 
 def grade_submission(submission: Submission, exercises: list[Exercise], library: Path, *, cell_timeout: float = 120,
                      total_timeout: float = 600, sandboxed: bool = True,
-                     limits: sandbox.Limits = sandbox.DEFAULT_LIMITS) -> Grade:
-    """Grade one hand-in; never raises, never writes outside a temporary folder of its own."""
-    grade = _grade(submission, exercises, library, cell_timeout, total_timeout, sandboxed, limits)
+                     limits: sandbox.Limits = sandbox.DEFAULT_LIMITS, workspace: Path | None = None) -> Grade:
+    """Grade one hand-in; never raises, never writes outside a temporary folder of its own (in `workspace`)."""
+    grade = _grade(submission, exercises, library, cell_timeout, total_timeout, sandboxed, limits, workspace)
     if submission.flags:
         grade.flags += submission.flags
         grade.status = FLAGGED if grade.status in (OK, ERRORED, TIMEOUT) else grade.status
     return grade
 
 
-def _grade(submission, exercises, library, cell_timeout, total_timeout, sandboxed, limits) -> Grade:
+def _grade(submission, exercises, library, cell_timeout, total_timeout, sandboxed, limits, workspace) -> Grade:
     if submission.status:
         return _everything(submission, exercises, submission.status, submission.problem)
     try:
@@ -105,7 +106,7 @@ def _grade(submission, exercises, library, cell_timeout, total_timeout, sandboxe
     except ValueError as err:
         return _everything(submission, exercises, INVALID, f"{submission.filename}: {err}")
     try:
-        with tempfile.TemporaryDirectory(prefix="aecourse-grade-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="aecourse-grade-", dir=workspace) as tmp:
             return _run(submission, notebook, exercises, Path(tmp), library, cell_timeout, total_timeout, sandboxed,
                         limits)
     except Exception as err:  # noqa: BLE001 (the grader failed on this notebook: record it, go on with the class)
@@ -270,6 +271,26 @@ def _check_one(exercise: Exercise, link: Link, cell_timeout: float) -> Report:
     return report
 
 
+RUN_PREFIX = "aecourse-run-"
+
+
+@contextlib.contextmanager
+def _workspace():
+    """A temporary folder for one grading run (the library copy, each notebook's folder), removed at its end; the
+    folders of runs whose grader was killed (named after its PID, no longer running) are removed first, so no
+    student's notebook is left behind in /tmp."""
+    for stale in Path(tempfile.gettempdir()).glob(f"{RUN_PREFIX}*-*"):
+        pid = stale.name.removeprefix(RUN_PREFIX).split("-")[0]
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            shutil.rmtree(stale, ignore_errors=True)
+    folder = Path(tempfile.mkdtemp(prefix=f"{RUN_PREFIX}{os.getpid()}-"))
+    folder.chmod(0o711)     # bwrap, as the sandbox's user, reaches the library and each notebook's io/ through it
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def grade_folder(submissions: str | Path, assignment: str, *, out: str | Path | None = None, jobs: int = 1,
                  cell_timeout: float = 120, total_timeout: float = 600, solutions: str | Path = "solutions",
                  sandboxed: bool = True, limits: sandbox.Limits = sandbox.DEFAULT_LIMITS,
@@ -300,11 +321,13 @@ def grade_folder(submissions: str | Path, assignment: str, *, out: str | Path | 
     for note in notes:
         print(f"aecourse grade: {note}", flush=True)
     grades: dict[int, Grade] = {}
-    with tempfile.TemporaryDirectory(prefix="aecourse-library-") as lib, ThreadPoolExecutor(jobs) as pool, \
+    with _workspace() as workspace, ThreadPoolExecutor(jobs) as pool, \
             tqdm(total=len(found), desc=f"grading {assignment}", unit="notebook", disable=not progress) as bar:
-        library = sandbox.prepare_library(Path(lib), exercises)
+        (workspace / "library").mkdir()
+        library = sandbox.prepare_library(workspace / "library", exercises)
         futures = {pool.submit(grade_submission, s, exercises, library, cell_timeout=cell_timeout,
-                               total_timeout=total_timeout, sandboxed=sandboxed, limits=limits): i
+                               total_timeout=total_timeout, sandboxed=sandboxed, limits=limits,
+                               workspace=workspace): i
                    for i, s in enumerate(found)}
         for future in as_completed(futures):     # each result written as it comes: a crash loses none of them
             grades[futures[future]] = future.result()
