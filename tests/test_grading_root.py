@@ -11,6 +11,7 @@ summary, or looks for what an attack would have left behind.
 """
 import contextlib
 import csv
+import importlib
 import io
 import os
 import resource
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 from test_grading import IMPORTS, RIGHT, WRONG, points, processes_with, write_notebook
 
-from aecourse.course.checks import CaseResult, Report
+from aecourse.course.checks import CaseResult, Report, all_exercises
 from aecourse.course.grading import cgroup, collect, grade, reports, sandbox
 
 AS_ROOT = os.geteuid() == 0
@@ -343,3 +344,14 @@ def test_a_cgroup_gets_its_limits_and_reports_what_its_sandbox_hit(tmp_path, mon
         (folder[""] / "pids.events").write_text("max 3\n")
         (folder[""] / "cpu.stat").write_text("usage_usec 2500000\nuser_usec 2000000\n")
     assert box.usage() == cgroup.Usage(True, True, 2.5)
+
+
+def test_every_exercises_library_answer_is_hidden_in_the_graders_copy(tmp_path):
+    exercises = [e for e in all_exercises().values() if e.reference]
+    assert len(exercises) >= 11
+    sandbox.prepare_library(tmp_path, exercises)
+    for e in exercises:
+        module, name = e.reference.split(".")
+        assert callable(getattr(importlib.import_module(f"aecourse.{module}"), name)), e.reference
+        copy = (tmp_path / "aecourse" / f"{module}.py").read_text()
+        assert f"{name} = _aecourse_hide({name}, 'aecourse.{e.reference}')" in copy, e.reference

@@ -20,6 +20,7 @@ All", nbval and nbgrader all see a failing cell.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import pkgutil
@@ -72,23 +73,28 @@ class Exercise:
     points: float
     checker: Callable
     changes_inputs: bool = False    # the function may change its arguments in place (its checker checks how)
+    reference: str = ""             # "module.name": the library's answer, hidden from notebooks while grading
 
 
 REGISTRY: dict[str, Exercise] = {}
 
 
-def exercise(exercise_id: str, *, function: str, points: float = 1.0, changes_inputs: bool = False):
+def exercise(exercise_id: str, *, function: str, points: float = 1.0, changes_inputs: bool = False,
+             reference: str = ""):
     """Register a checker for `exercise_id` ("NN.name"), whose learner function is called `function`. Unless
-    `changes_inputs`, a case fails when the function changes a tensor or array argument in place."""
+    `changes_inputs`, a case fails when the function changes a tensor or array argument in place. `reference`:
+    where the library implements the answer ("penalties.l1_activity"), hidden while notebooks are graded."""
     def register(checker):
         if exercise_id in REGISTRY:
             raise ValueError(f"exercise {exercise_id!r} is registered twice")
-        REGISTRY[exercise_id] = Exercise(exercise_id, function, points, checker, changes_inputs)
+        REGISTRY[exercise_id] = Exercise(exercise_id, function, points, checker, changes_inputs, reference)
         return checker
     return register
 
 
+@functools.cache
 def _load_all() -> None:
+    """Import every checker module once (each registers its exercises)."""
     for module in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{module.name}")
 

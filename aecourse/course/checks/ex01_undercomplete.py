@@ -97,7 +97,7 @@ def check_pca_reconstruct(fn, case):
                      hint="with k = d the projection is the identity, so the reconstruction must equal x")
 
 
-@exercise("01.principal_angles", function="principal_angles", points=3)
+@exercise("01.principal_angles", function="principal_angles", points=3, reference="pca.principal_angles")
 def check_principal_angles(fn, case):
     rng = np.random.default_rng(1)
     a = rng.normal(size=(6, 2))

@@ -10,7 +10,7 @@ def _codes(n=32, k=10, seed=0, dtype=torch.float64):
     return torch.sigmoid(2 * torch.randn(n, k, generator=torch.Generator().manual_seed(seed), dtype=dtype))
 
 
-@exercise("02.l1_activity", function="l1_activity", points=2)
+@exercise("02.l1_activity", function="l1_activity", points=2, reference="penalties.l1_activity")
 def check_l1_activity(fn, case):
     h = torch.randn(16, 6, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     with case("zero codes cost 0"):
@@ -40,7 +40,7 @@ def check_l1_activity(fn, case):
                      "lam * sign(h) / n: use torch operations only")
 
 
-@exercise("02.kl_sparsity", function="kl_sparsity", points=3)
+@exercise("02.kl_sparsity", function="kl_sparsity", points=3, reference="penalties.kl_sparsity")
 def check_kl_sparsity(fn, case):
     h = _codes()
     with case("zero when every unit's mean activation equals rho"):

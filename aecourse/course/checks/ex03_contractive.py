@@ -20,7 +20,7 @@ def _max_relative_difference(a, b):
     return ((a - b).abs() / b.abs()).max()
 
 
-@exercise("03.contractive_sigmoid", function="contractive_sigmoid", points=2)
+@exercise("03.contractive_sigmoid", function="contractive_sigmoid", points=2, reference="penalties.contractive_sigmoid")
 def check_contractive_sigmoid(fn, case):
     encoder, x = _encoder(), _inputs()
     W = encoder[0].weight.detach()
@@ -55,7 +55,8 @@ def check_contractive_sigmoid(fn, case):
                      hint=sizes)
 
 
-@exercise("03.jacobian_frobenius_sq", function="jacobian_frobenius_sq", points=3)
+@exercise("03.jacobian_frobenius_sq", function="jacobian_frobenius_sq", points=3,
+          reference="penalties.jacobian_frobenius_sq")
 def check_jacobian_frobenius_sq(fn, case):
     x = _inputs()
     with case("a linear encoder: ||W||_F^2 for every example",

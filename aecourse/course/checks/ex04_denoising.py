@@ -152,7 +152,7 @@ def _check_common(fn, case, x, what):
         expect(bool((fn(x.clone(), 1.0, _gen(0)) != x).all()), "with nu = 1 every entry must be corrupted")
 
 
-@exercise("04.masking_noise", function="masking_noise", points=2)
+@exercise("04.masking_noise", function="masking_noise", points=2, reference="corruption.masking_noise")
 def check_masking_noise(fn, case):
     x = _images()
     _check_common(fn, case, x, "set to 0")
@@ -162,7 +162,7 @@ def check_masking_noise(fn, case):
         expect(bool((out[changed] == 0).all()), "masked entries must be set to 0 (the value of a missing pixel)")
 
 
-@exercise("04.salt_and_pepper", function="salt_and_pepper", points=2)
+@exercise("04.salt_and_pepper", function="salt_and_pepper", points=2, reference="corruption.salt_and_pepper_noise")
 def check_salt_and_pepper(fn, case):
     x = _images()
     _check_common(fn, case, x, "set to 0 or 1")
@@ -180,7 +180,7 @@ def check_salt_and_pepper(fn, case):
                "for 5 corrupted entries): flip one coin per corrupted ENTRY, shape (n, d), not one per row")
 
 
-@exercise("04.masked_rmse", function="masked_rmse", points=2)
+@exercise("04.masked_rmse", function="masked_rmse", points=2, reference="corruption.masked_rmse")
 def check_masked_rmse(fn, case):
     rng = np.random.default_rng(0)
     x, x_hat = rng.random((50, 16)), rng.random((50, 16))

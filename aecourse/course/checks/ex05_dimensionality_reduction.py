@@ -22,7 +22,7 @@ def _knn_mistakes(args, k):
               for other in (1, 3, 5, 7) if other != k]]
 
 
-@exercise("05.knn_accuracy", function="knn_accuracy", points=3)
+@exercise("05.knn_accuracy", function="knn_accuracy", points=3, reference="evaluation.knn_accuracy")
 def check_knn_accuracy(fn, case):
     rng = np.random.default_rng(0)
     # two clear clusters, but 30% of the training labels flipped: one neighbour is often wrong, a vote of 7 is not

@@ -169,7 +169,7 @@ def _rows(masks) -> set:
     return {tuple(int(v) for v in row) for row in np.asarray(masks)}
 
 
-@exercise("06.flip_masks", function="flip_masks", points=2)
+@exercise("06.flip_masks", function="flip_masks", points=2, reference="bits.flip_masks")
 def check_flip_masks(fn, case):
     with case("radius 0: only the query's own address"):
         out = np.asarray(fn(5, 0))
@@ -264,7 +264,7 @@ def _precision(queries, db, query_labels, db_labels, k, *, wrap=False, start=0) 
     return float((db_labels[nearest] == query_labels[:, None]).mean())
 
 
-@exercise("06.precision_at_k", function="precision_at_k", points=2)
+@exercise("06.precision_at_k", function="precision_at_k", points=2, reference="retrieval.precision_at_k")
 def check_precision_at_k(fn, case):
     rng = np.random.default_rng(1)
     db = rng.integers(0, 2, (40, 8), dtype=np.uint8)

@@ -38,22 +38,6 @@ LIBRARY, IO, HOME = "/opt/aecourse", "/grading", "/home/student"
 SYSTEM_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
 SANDBOX_USER = 65534   # nobody: the notebook's uid and gid when the grader is root
 
-# The library's implementation of what an exercise asks the learner to write: hidden inside the sandbox.
-REFERENCES = {
-    "01.principal_angles": ["pca.principal_angles"],
-    "02.l1_activity": ["penalties.l1_activity"],
-    "02.kl_sparsity": ["penalties.kl_sparsity"],
-    "03.contractive_sigmoid": ["penalties.contractive_sigmoid"],
-    "03.jacobian_frobenius_sq": ["penalties.jacobian_frobenius_sq"],
-    "04.masking_noise": ["corruption.masking_noise"],
-    "04.salt_and_pepper": ["corruption.salt_and_pepper_noise"],
-    "04.masked_rmse": ["corruption.masked_rmse"],
-    "05.knn_accuracy": ["evaluation.knn_accuracy"],
-    "06.flip_masks": ["bits.flip_masks"],
-    "06.precision_at_k": ["retrieval.precision_at_k"],
-}
-
-
 @dataclass(frozen=True)
 class Limits:
     """Per submission: bytes of memory (the address space of each process; with a cgroup, of all together),
@@ -151,8 +135,8 @@ def prepare_library(dest: Path, exercises: list[Exercise]) -> Path:
     shutil.copytree(source, dest / "aecourse", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     hidden: dict[str, list[str]] = {}
     for e in exercises:
-        for ref in REFERENCES.get(e.exercise_id, []):
-            module, name = ref.split(".")
+        if e.reference:
+            module, name = e.reference.split(".")
             hidden.setdefault(module, []).append(name)
     package = dest / "aecourse"
     for path in sorted(package.rglob("*.py")):
