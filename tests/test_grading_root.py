@@ -54,6 +54,28 @@ ESCAPE = textwrap.dedent('''
     def l1_activity(h, lam):
         raise RuntimeError(REPORT)
 ''')
+ZERO_L1 = "def l1_activity(h, lam):\n    return (h * 0).sum()"
+LEAVES_AFTER_ONE_CASE = ZERO_L1 + "\n_calls = [0]\n_zero = l1_activity\n" + textwrap.dedent('''
+    def l1_activity(h, lam):
+        _calls[0] += 1
+        if _calls[0] > 1:
+            os._exit(0)
+        return _zero(h, lam)
+    ''')
+FORGES_GRADIENTS = textwrap.dedent('''
+    def l1_activity(h, lam):
+        a = h.detach().numpy()
+        if h.requires_grad:
+            h.grad = torch.tensor(lam * numpy.sign(a) / len(a))
+        return torch.tensor(lam * numpy.abs(a).sum(1).mean(), requires_grad=True)
+    def kl_sparsity(h, rho, beta):
+        a = h.detach().numpy()
+        r = numpy.clip(a.mean(0), 1e-6, 1 - 1e-6)
+        if h.requires_grad:
+            h.grad = torch.tensor(numpy.broadcast_to(beta * (-rho / r + (1 - rho) / (1 - r)) / len(a), a.shape).copy())
+        return torch.tensor(beta * (rho * numpy.log(rho / r) + (1 - rho) * numpy.log((1 - rho) / (1 - r))).sum(),
+                            requires_grad=True)
+    ''')
 LOOKALIKE = "\u0430lice"      # Cyrillic a
 ANSI = "eve\x1b[2J\x1b[H"
 NEWLINE = "bob\nalice,7"
@@ -107,6 +129,19 @@ def students(marker: str) -> dict[str, list[str]]:
         "stubborn": [WRONG, f'subprocess.Popen(["setsid", "sh", "-c", "sleep 600 # {marker}"])\n'
                             'import time\nwhile True:\n    try:\n        time.sleep(1000)\n'
                             '    except KeyboardInterrupt:\n        pass'],
+        # found by a fresh attacker: a string UTF-8 cannot encode, leaving after the first case, forged
+        # gradients, a flag that forges gradebook lines, a name whose file name is a classmate's
+        "surrogate": [WRONG, 'def l1_activity(h, lam):\n    raise ValueError("bad " + chr(0xDCFF))'],
+        "inflater": [WRONG, LEAVES_AFTER_ONE_CASE],
+        "gradforger": [WRONG, FORGES_GRADIENTS],
+        "rowforger": [WRONG, textwrap.dedent('''
+            import aecourse.course.grading.server as _server
+            def noticed(namespace):
+                return ["x\\nzed,2,3,2,7,ok,\\nyolanda,0,0,0,0,error,"]
+            noticed.__module__ = _server.__name__
+            _server.noticed = noticed
+            ''')],
+        "_alice": [WRONG],
         # names
         LOOKALIKE: [RIGHT],
         ANSI: [WRONG],
@@ -135,6 +170,8 @@ def graded(tmp_path_factory):
     (submissions / "trudy").mkdir()
     (submissions / "trudy" / "02_sparse").symlink_to(submissions / "victor" / "02_sparse")
     os.link(solutions / "02_sparse.ipynb", submissions / "harry.ipynb")
+    # a student folder whose name is not UTF-8 (an empty one: "missing")
+    os.mkdir(os.fsencode(submissions) + b"/m\xff")
     # a notebook of 49 MB of empty lists: valid JSON that costs a parser gigabytes
     (submissions / "lister.ipynb").write_bytes(b'{"cells": [' + b"[]," * 16_000_000 + b'[]], "metadata": {}}')
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -150,6 +187,33 @@ def graded(tmp_path_factory):
     return dict(grades={g.student: g for g in grades}, rows=rows, out=out, took=took, grown=grown, marker=marker,
                 summary=(out / "summary.txt").read_text(encoding="utf-8"), printed=stdout.getvalue(),
                 wrong=sum(points(WRONG).values()), right=sum(points(RIGHT).values()))
+
+
+def test_strings_utf8_cannot_encode_and_names_of_raw_bytes_do_not_stop_the_run(graded):
+    assert "still grading" not in graded["summary"]
+    assert graded["grades"][collect.printable("m\udcff")].status == "missing"
+    assert graded["grades"]["surrogate"].status in ("ok", "error") and "bad \\udcff" in feedback(graded, "surrogate")
+    assert len(graded["rows"]) == len(graded["grades"])
+
+
+def test_leaving_after_the_first_case_scores_it_out_of_all_the_cases(graded):
+    inflater = graded["grades"]["inflater"].reports["02.l1_activity"]
+    assert inflater.score <= points(WRONG.replace(
+        "def l1_activity(h, lam):\n    return lam * h.sum(dim=1).mean()", ZERO_L1))["02.l1_activity"]
+    assert inflater.total == grade.case_count("02.l1_activity")
+
+
+def test_gradients_written_by_the_function_itself_earn_nothing(graded):
+    forged = graded["grades"]["gradforger"].reports
+    assert forged["02.l1_activity"].score < 2 and forged["02.kl_sparsity"].score < 3
+    assert "wrote the gradient of its input argument 1 (.grad) itself" in feedback(graded, "gradforger")
+
+
+def test_a_flag_cannot_forge_gradebook_lines_nor_a_name_take_a_classmates_feedback_file(graded):
+    lines = (graded["out"] / "gradebook.csv").read_text().splitlines()
+    assert len(lines) == len(graded["grades"]) + 1 and not any(line.startswith("zed,") for line in lines)
+    assert graded["grades"]["alice"].feedback_name == "alice.md"
+    assert graded["grades"]["_alice"].feedback_name == "alice-2.md"
 
 
 def feedback(graded, student: str) -> str:
@@ -203,8 +267,8 @@ def test_a_cell_that_swallows_interrupts_is_stopped_at_the_total_time_with_what_
     g = graded["grades"]["stubborn"]
     assert g.status == "timeout", g.problems
     assert processes_with(graded["marker"]) == []
-    # 22 notebooks on two jobs, each at most TOTAL + its checks: the old per-phase clock held this one 3.7 minutes
-    assert graded["took"] < 22 / 2 * (TOTAL + 3 * CELL)
+    # the notebooks on two jobs, each at most TOTAL + its checks: the old per-phase clock held this one 3.7 minutes
+    assert graded["took"] < len(graded["grades"]) / 2 * (TOTAL + 3 * CELL)
 
 
 def test_links_in_the_hand_in_tree_are_refused_and_said(graded):

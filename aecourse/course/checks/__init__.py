@@ -165,23 +165,37 @@ def _same(a, b) -> bool:
     return a.shape == b.shape and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc")
 
 
+def _grad_of(t):
+    return t.grad.detach().clone() if isinstance(t, torch.Tensor) and t.grad is not None else None
+
+
 def _inputs_kept(fn: Callable) -> Callable:
-    """`fn`, failing the case when it changes a tensor or array argument in place: the checks compare its result
-    with values they compute from those arguments, and a function that rescales `x_hat` in place could pass them.
-    The argument is put back before the case fails."""
+    """`fn`, failing the case when it changes a tensor or array argument in place, or writes a tensor argument's
+    `.grad`: the checks compare its result with values they compute from those arguments (a function that rescales
+    `x_hat` in place could pass them), and read the gradients autograd leaves in `.grad` (a function that writes
+    the expected gradient there, returning a tensor with no graph, could pass those). The argument is put back
+    before the case fails."""
     def call(*args, **kwargs):
         given = [(f"argument {i + 1}", a) for i, a in enumerate(args)] + [(f"`{k}`", v) for k, v in kwargs.items()]
-        before = [(where, t, t.detach().clone() if isinstance(t, torch.Tensor) else t.copy())
+        before = [(where, t, t.detach().clone() if isinstance(t, torch.Tensor) else t.copy(), _grad_of(t))
                   for name, value in given for where, t in _arrays(value, name)]
         result = fn(*args, **kwargs)
-        changed = [where for where, t, old in before
+        changed = [where for where, t, old, _ in before
                    if not _same(t.detach() if isinstance(t, torch.Tensor) else t, old)]
+        graded = [where for where, t, _, grad in before if isinstance(t, torch.Tensor) and not (
+            grad is None and t.grad is None or grad is not None and t.grad is not None and _same(t.grad, grad))]
+        with torch.no_grad():
+            for _, t, old, grad in before if changed or graded else []:
+                t[...] = old
+                if isinstance(t, torch.Tensor) and t.is_leaf:
+                    t.grad = grad
         if changed:
-            with torch.no_grad():
-                for _, t, old in before:
-                    t[...] = old
             raise CheckFailed(f"your function changed its input {changed[0]} in place; leave the inputs as they "
                               "are: compute on new tensors (x = x * 2, not x *= 2; or work on x.clone())")
+        if graded:
+            raise CheckFailed(f"your function wrote the gradient of its input {graded[0]} (.grad) itself; return "
+                              "a tensor computed from the input with torch operations, and autograd finds the "
+                              "gradient when the caller calls .backward()")
         return result
     call.__name__ = getattr(fn, "__name__", "fn")
     return call

@@ -25,8 +25,10 @@ from pathlib import Path
 PARENT = "aecourse-grade"     # every sandbox's cgroup is a child of this one
 V1_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct")
 # Runs as the first process of the command, so that everything the sandbox starts is born inside the cgroup:
-# `sh -c ENTER sh PROCS... -- COMMAND...` writes its pid to each cgroup.procs file, then becomes COMMAND.
-ENTER = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+# `sh -c ENTER sh PROCS... -- COMMAND...` writes its pid to each cgroup.procs file, makes itself the first choice of
+# the machine's OOM killer (were the machine short of memory, a sandbox dies, never the grader), then becomes COMMAND.
+ENTER = ('while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; '
+         'echo 1000 > /proc/self/oom_score_adj; exec "$@"')
 
 
 @dataclass(frozen=True)

@@ -165,10 +165,12 @@ def find_submissions(folder: str | Path, assignment: str) -> list[Submission]:
         else:
             found.append(_read(student, folder, paths[0]))
     lookalikes = lookalike_flags([s.student for s in found])
-    used: set[str] = set()
     for s in found:
         s.flags += [lookalikes[s.student]] if s.student in lookalikes else []
         s.student = printable(s.student)
+    used: set[str] = set()
+    # names that are their own file name first: `_alice` (file name alice) must not take alice's feedback file
+    for s in sorted(found, key=lambda s: safe_name(s.student) != s.student):
         base = name = safe_name(s.student)
         n = 1
         while name.lower() in used:

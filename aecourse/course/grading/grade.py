@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import json
 import os
 import shutil
@@ -263,10 +264,12 @@ def _check_one(exercise: Exercise, link: Link, cell_timeout: float) -> Report:
     report = Report(exercise.exercise_id, points=exercise.points)
     try:
         run_checks(exercise.exercise_id, RemoteFunction(link, exercise.function, cell_timeout), report=report)
-    except SandboxGone as gone:     # the cases checked so far keep their verdicts
+    except SandboxGone as gone:     # the cases checked so far keep their verdicts; the others count as failed
         why = (f"the checks did not finish within {cell_timeout:g} s: does `{exercise.function}` loop forever, or "
                "wait for input?") if link.timed_out else str(gone)
-        report.cases.append(CaseResult("the remaining checks", ERROR, f"not checked: {why}"))
+        cases = case_count(exercise.exercise_id)
+        for number in range(len(report.cases) + 1, max(cases, len(report.cases) + 1) + 1):
+            report.cases.append(CaseResult(f"check {number} of {cases}", ERROR, f"not checked: {why}"))
     link.deadline = float("inf")
     return report
 
@@ -289,6 +292,15 @@ def _workspace():
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@functools.cache
+def case_count(exercise_id: str) -> int:
+    """How many cases the exercise's checker runs (counted on a function that always raises): a notebook whose
+    sandbox ends midway scores its passed cases out of all of them, not out of the ones it let run."""
+    def refuses(*args, **kwargs):
+        raise RuntimeError("counting the cases")
+    return len(run_checks(exercise_id, refuses).cases)
 
 
 def grade_folder(submissions: str | Path, assignment: str, *, out: str | Path | None = None, jobs: int = 1,

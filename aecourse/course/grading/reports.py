@@ -1,5 +1,9 @@
 """What grading writes: the gradebook, one feedback file per student, the summary; each file atomically.
 
+Every text a notebook or a hand-in's name supplies (problems, flags, messages) is written through
+`collect.printable`: control characters, lone surrogates and line breaks are escaped, so no string can rewrite a
+terminal, forge a gradebook line or fail the write.
+
 Every file is written to a temporary name in its folder and renamed over the old one, so a reader sees the old
 file or the new one, never half of one. The output folder is checked before the first notebook runs, and no
 sandbox can see it.
@@ -14,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks import Exercise, Report
-from .collect import safe_name
+from .collect import printable, safe_name
 
 OK, ERRORED, TIMEOUT, FLAGGED, INVALID, AMBIGUOUS, MISSING = (
     "ok", "error", "timeout", "flagged", "invalid", "ambiguous", "missing")
@@ -44,7 +48,7 @@ def write_atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
             f.write(text)
         os.replace(tmp, path)
     except BaseException:
@@ -69,9 +73,9 @@ def feedback(grade: Grade, exercises: list[Exercise], assignment: str) -> str:
     lines = [f"# {assignment}: feedback for {grade.student}", "",
              f"**{grade.total:g} / {maximum:g} points**. Status: {grade.status} ({SAID[grade.status]}).", ""]
     if grade.problems:
-        lines += ["## While running your notebook", ""] + [f"- {p}" for p in grade.problems] + [""]
+        lines += ["## While running your notebook", ""] + [f"- {printable(p)}" for p in grade.problems] + [""]
     if grade.flags:
-        lines += ["## Flagged for the instructor", ""] + [f"- {p}" for p in grade.flags] + [""]
+        lines += ["## Flagged for the instructor", ""] + [f"- {printable(p)}" for p in grade.flags] + [""]
     for exercise in exercises:
         report = grade.reports[exercise.exercise_id]
         lines += [f"## {exercise.exercise_id} (`{exercise.function}`): {report.score:g} / {exercise.points:g} "
@@ -81,8 +85,8 @@ def feedback(grade: Grade, exercises: list[Exercise], assignment: str) -> str:
             continue
         for case in report.cases:
             mark = {"passed": "ok", "failed": "FAIL", "error": "ERROR"}[case.status]
-            hint = case.message if len(case.message) <= 400 else case.message[:397] + "..."
-            lines.append(f"- [{mark}] {case.name}" + (f": {hint}" if hint else ""))
+            hint = printable(case.message if len(case.message) <= 400 else case.message[:397] + "...")
+            lines.append(f"- [{mark}] {printable(case.name)}" + (f": {hint}" if hint else ""))
         lines.append("")
     return "\n".join(lines)
 
@@ -103,7 +107,7 @@ def gradebook(grades: list[Grade], exercises: list[Exercise]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(["student"] + [e.exercise_id for e in exercises] + ["total", "status", "flags"])
     for g, row in zip(grades, _rows(grades, exercises)):
-        writer.writerow(row + [_cell("; ".join(g.flags))])
+        writer.writerow(row + [_cell(printable("; ".join(g.flags)))])
     return buffer.getvalue()
 
 

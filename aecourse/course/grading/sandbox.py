@@ -54,13 +54,13 @@ DEFAULT_LIMITS = Limits()
 
 def fit_to_machine(limits: Limits, jobs: int) -> tuple[Limits, list[str]]:
     """`limits` with the memory per notebook (a cgroup's: memory in use) lowered so that `jobs` notebooks at their
-    limit fit in 90 % of this machine's memory (else the kernel's OOM killer, not the limit, picks which notebook
-    dies: maybe an innocent one); and a note saying so."""
+    limit fit in 75 % of this machine's memory, the rest left to the grader and the system (else the kernel's OOM
+    killer, not the limit, picks which notebook dies: maybe an innocent one); and a note saying so."""
     try:
         total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError):
         return limits, []
-    fits = int(0.9 * total) // jobs
+    fits = int(0.75 * total) // jobs
     if limits.memory <= fits:
         return limits, []
     return dataclasses.replace(limits, memory=fits), [

@@ -32,7 +32,8 @@ TORCH_DTYPES = {str(d).removeprefix("torch."): d for d in (
 NUMPY_KINDS = "biufc"         # bool, int, unsigned, float, complex: no object or structured arrays
 SENT_AS = {name: torch.empty(0, dtype=torch.float32 if d == torch.bfloat16 else d).numpy().dtype
            for name, d in TORCH_DTYPES.items()}   # the array `encode` sends each tensor dtype as
-MAX_HEADER = 16 * 2 ** 20     # bytes of JSON in one message: json.loads builds up to about 25 times as many
+MAX_HEADER = 4 * 2 ** 20      # bytes of JSON in one message: json.loads builds up to about 25 times as many, and
+                              # holds the grader's GIL meanwhile (classmates' checks wait): 0.1-0.5 s at most
 MAX_DECODED = 2 * MAX_MESSAGE  # bytes of arrays and tensors decoded from one message
 
 
