@@ -16,6 +16,7 @@ for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
 # the README's and the hashing explorer's: test files, or a file's tests whose names start the same, and tests using
 # a fixture named `trained`). The rest tests the library, in under a minute.
 SLOW = ("tests/browser/", "tests/test_lesson0", "tests/test_notebooks.py", "tests/test_grading.py",
+        "tests/test_grading_root.py",
         "tests/test_nbgrader_compat.py", "tests/test_benchmarks.py", "tests/test_render.py",
         "tests/test_cli.py::test_check_", "tests/test_edges_claims.py", "tests/test_hashing_widget.py")
 
@@ -24,10 +25,11 @@ SLOW = ("tests/browser/", "tests/test_lesson0", "tests/test_notebooks.py", "test
 # --no-loadscope-reorder): these first, longest first (as measured by `pytest --durations=0`), so that no long file
 # starts last and runs alone at the end. Their trainings shared through `train_once` are then done before the
 # shorter files that reuse them ask for them.
-LONGEST_FIRST = ("tests/test_lesson06.py", "tests/browser/test_widgets.py", "notebooks/06b_",
-                 "tests/test_nbgrader_compat.py", "tests/test_grading.py", "tests/test_notebooks.py", "notebooks/06a_",
-                 "tests/test_hashing_widget.py", "tests/browser/test_lab.py", "tests/hub/", "tests/test_lesson04.py",
-                 "tests/test_cli.py", "tests/test_edges_claims.py", "tests/test_lesson02.py", "tests/test_lesson03.py")
+LONGEST_FIRST = ("tests/test_grading_root.py", "tests/test_lesson06.py", "tests/browser/test_widgets.py",
+                 "notebooks/06b_", "tests/test_nbgrader_compat.py", "tests/test_grading.py", "tests/test_notebooks.py",
+                 "notebooks/06a_", "tests/test_hashing_widget.py", "tests/browser/test_lab.py", "tests/hub/",
+                 "tests/test_lesson04.py", "tests/test_cli.py", "tests/test_edges_claims.py", "tests/test_lesson02.py",
+                 "tests/test_lesson03.py")
 
 
 def _run_order(item) -> int:

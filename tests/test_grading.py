@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from aecourse.course import cli
+from aecourse.course import cli, limits
 from aecourse.course.checks import all_exercises, run_checks
 from aecourse.course.grading import collect, grade, reports, sandbox
 
@@ -323,10 +323,9 @@ def test_endless_printing_keeps_the_functions_defined_before_it(tmp_path):
     if shutil.which("prlimit") is None:
         pytest.skip("prlimit (util-linux) sets the memory limit this test needs")
     write_notebook(tmp_path / "in" / "printer.ipynb", [WRONG, SWALLOWS_THE_CAP])
-    limits = sandbox.Limits(memory=5 * 2 ** 30)
     (printer,) = grade.grade_folder(tmp_path / "in", "02_sparse", out=tmp_path / "out", solutions=tmp_path,
                                     cell_timeout=10, total_timeout=60, sandboxed=sandbox.bwrap_works(),
-                                    limits=limits, progress=False)
+                                    limits=limits.Limits(memory=5 * 2 ** 30), progress=False)
     assert (printer.status, printer.total) == ("timeout", sum(points(WRONG).values())), printer.problems
     assert any("printed more than 10 MB" in problem for problem in printer.problems), printer.problems
 
@@ -392,7 +391,7 @@ def test_atomic_writes_leave_no_temporary_files(tmp_path):
 
 def test_collection_reads_everything_first(tmp_path):
     write_notebook(tmp_path / "s" / "02_sparse" / "02_sparse.ipynb", [RIGHT])
-    (tmp_path / "big.ipynb").write_bytes(b" " * (collect.MAX_BYTES + 1))
+    (tmp_path / "big.ipynb").write_bytes(b" " * (limits.HANDIN_BYTES + 1))
     (tmp_path / "link.ipynb").symlink_to(tmp_path / "big.ipynb")
     found = {s.student: s for s in collect.find_submissions(tmp_path, "02_sparse")}
     assert found["s"].data.startswith(b"{") and found["s"].status == ""
@@ -405,9 +404,9 @@ def test_collection_reads_everything_first(tmp_path):
 def test_reading_and_choosing_what_to_run():
     with pytest.raises(ValueError, match="not a readable notebook"):
         grade.read_submission(b"\xff\xfe")
-    from aecourse.course.grading import is_pure_check
-    assert is_pure_check('# NBVAL_CHECK_OUTPUT\ncheck("02.l1_activity", l1_activity)')
-    assert not is_pure_check('check("02.a", f)\ndef f(): pass')
+    from aecourse.course.notebooks import is_exercise_check_cell
+    assert is_exercise_check_cell(nbformat.v4.new_code_cell('# NBVAL_CHECK_OUTPUT\ncheck("02.l1", l1_activity)'))
+    assert not is_exercise_check_cell(nbformat.v4.new_code_cell('check("02.a", f)\ndef f(): pass'))
     with pytest.raises(ValueError, match="exercise numbers are"):
         grade.assignment_exercises("99_nothing", ROOT / "nowhere")
     assert [e.exercise_id for e in grade.assignment_exercises("00_warmup", ROOT / "solutions")] == [

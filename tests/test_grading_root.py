@@ -1,6 +1,6 @@
 """`aecourse grade` run as root (as the hub flow and CI run it) against the attacks of issue 28, graded once.
 
-A class for lesson 02 is graded with two jobs, as root where the test runs as root (CI does): escapes from the
+A class for lesson 02 is graded with three jobs, as root where the test runs as root (CI does): escapes from the
 sandbox, links in the hand-in tree, resource attacks beside honest classmates (each sandbox in a cgroup of its own,
 with limits small enough that the test machine keeps its memory), functions that change their inputs or reach the
 hidden answer through a helper compiled under a library file name, a notebook that swallows interrupts, a function
@@ -23,14 +23,15 @@ from pathlib import Path
 import pytest
 from test_grading import IMPORTS, RIGHT, WRONG, points, processes_with, write_notebook
 
+from aecourse.course import limits
 from aecourse.course.checks import CaseResult, Report, all_exercises
 from aecourse.course.grading import cgroup, collect, grade, reports, sandbox
 
 AS_ROOT = os.geteuid() == 0
 # with a cgroup per sandbox (root), 3 GB of memory in use for all its processes; without, 6 GB of address space each
-LIMITS = sandbox.Limits(memory=3 * 2 ** 30 if not cgroup.unavailable() else 6 * 2 ** 30, processes=64,
+LIMITS = limits.Limits(memory=3 * 2 ** 30 if not cgroup.unavailable() else 6 * 2 ** 30, processes=64,
                         folder_size=256 * 2 ** 20)
-CELL, TOTAL = 20, 60
+CELL, TOTAL, JOBS = 20, 60, 3     # three jobs on two cores: many of these notebooks wait, for a limit or a lock
 ESCAPE = textwrap.dedent('''
     import subprocess, site
     found = []
@@ -77,17 +78,13 @@ FORGES_GRADIENTS = textwrap.dedent('''
                             requires_grad=True)
     ''')
 LOOKALIKE = "\u0430lice"      # Cyrillic a
-ANSI = "eve\x1b[2J\x1b[H"
-NEWLINE = "bob\nalice,7"
+TERMINAL = "eve\x1b[2J\x1b[H\nalice,7"     # clears the screen, then a line that looks like a gradebook row
 LONG = "s" * 240
 
 
 def students(marker: str) -> dict[str, list[str]]:
     return {
         "alice": [RIGHT],
-        "carol": [RIGHT],
-        "dave": [RIGHT],
-        "wrong": [WRONG],
         "escaper": [WRONG, ESCAPE],
         # resource attacks: they may hurt themselves, never a classmate
         "forker": [WRONG, 'subprocess.Popen(["sh", "-c", "f() { f | f & }; f"])\nimport time\ntime.sleep(3)'],
@@ -125,27 +122,24 @@ def students(marker: str) -> dict[str, list[str]]:
                     time.sleep(1000)
                 return _right_kl(h, rho, beta)
             ''')],
-        # the clock: a cell that swallows every interrupt, with a process that would outlive it
-        "stubborn": [WRONG, f'subprocess.Popen(["setsid", "sh", "-c", "sleep 600 # {marker}"])\n'
+        # the clock: a cell that swallows every interrupt, with a process that would outlive it (named to be graded
+        # first: its minute then passes beside the other notebooks, not after them)
+        "a_stubborn": [WRONG, f'subprocess.Popen(["setsid", "sh", "-c", "sleep 600 # {marker}"])\n'
                             'import time\nwhile True:\n    try:\n        time.sleep(1000)\n'
                             '    except KeyboardInterrupt:\n        pass'],
-        # found by a fresh attacker: a string UTF-8 cannot encode, leaving after the first case, forged
-        # gradients, a flag that forges gradebook lines, a name whose file name is a classmate's
-        "surrogate": [WRONG, 'def l1_activity(h, lam):\n    raise ValueError("bad " + chr(0xDCFF))'],
+        # found by a fresh attacker: leaving after the first case, forged gradients, a string UTF-8 cannot encode
+        # and a flag that forges gradebook lines
         "inflater": [WRONG, LEAVES_AFTER_ONE_CASE],
         "gradforger": [WRONG, FORGES_GRADIENTS],
-        "rowforger": [WRONG, textwrap.dedent('''
+        "forger": [WRONG, 'def l1_activity(h, lam):\n    raise ValueError("bad " + chr(0xDCFF))', textwrap.dedent('''
             import aecourse.course.grading.server as _server
             def noticed(namespace):
                 return ["x\\nzed,2,3,2,7,ok,\\nyolanda,0,0,0,0,error,"]
             noticed.__module__ = _server.__name__
             _server.noticed = noticed
             ''')],
-        "_alice": [WRONG],
-        # names
+        # names (and, with no notebook inside their folders, `_alice` and TERMINAL)
         LOOKALIKE: [RIGHT],
-        ANSI: [WRONG],
-        NEWLINE: [WRONG],
         LONG: [RIGHT],
     }
 
@@ -170,15 +164,18 @@ def graded(tmp_path_factory):
     (submissions / "trudy").mkdir()
     (submissions / "trudy" / "02_sparse").symlink_to(submissions / "victor" / "02_sparse")
     os.link(solutions / "02_sparse.ipynb", submissions / "harry.ipynb")
-    # a student folder whose name is not UTF-8 (an empty one: "missing")
+    # student folders with nothing in them ("missing"): a name that is not UTF-8, one that would take alice's
+    # feedback file, one that would rewrite a terminal
     os.mkdir(os.fsencode(submissions) + b"/m\xff")
+    for name in ("_alice", TERMINAL):
+        (submissions / name).mkdir()
     # a notebook of 49 MB of empty lists: valid JSON that costs a parser gigabytes
     (submissions / "lister.ipynb").write_bytes(b'{"cells": [' + b"[]," * 16_000_000 + b'[]], "metadata": {}}')
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     stdout = io.StringIO()
     started = time.monotonic()
     with contextlib.redirect_stdout(stdout):
-        grades = grade.grade_folder(submissions, "02_sparse", out=out, jobs=2, cell_timeout=CELL,
+        grades = grade.grade_folder(submissions, "02_sparse", out=out, jobs=JOBS, cell_timeout=CELL,
                                     total_timeout=TOTAL, solutions=nosolutions, limits=LIMITS, progress=False)
     took = time.monotonic() - started
     grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024
@@ -192,7 +189,7 @@ def graded(tmp_path_factory):
 def test_strings_utf8_cannot_encode_and_names_of_raw_bytes_do_not_stop_the_run(graded):
     assert "still grading" not in graded["summary"]
     assert graded["grades"][collect.printable("m\udcff")].status == "missing"
-    assert graded["grades"]["surrogate"].status in ("ok", "error") and "bad \\udcff" in feedback(graded, "surrogate")
+    assert "bad \\udcff" in feedback(graded, "forger")
     assert len(graded["rows"]) == len(graded["grades"])
 
 
@@ -231,13 +228,13 @@ def test_a_notebook_graded_by_root_runs_as_nobody_without_capabilities_and_chang
 
 def test_honest_classmates_keep_every_point_beside_forks_floods_and_busy_loops(graded):
     assert graded["right"] == 7 and graded["wrong"] < 7
-    for student in ("alice", "carol", "dave", LONG):
+    for student in ("alice", "victor", LONG):
         g = graded["grades"][student]
         assert (g.total, g.status) == (7, "ok"), (student, g.problems)
         assert not any("ask your instructor" in p for p in g.problems), g.problems
 
 
-@pytest.mark.parametrize("student", ["wrong", "escaper", "forker", "shm", "busy", "mutator", "stubborn"])
+@pytest.mark.parametrize("student", ["escaper", "forker", "shm", "busy", "mutator", "a_stubborn", "forger"])
 def test_attackers_earn_at_most_what_their_wrong_functions_earn(graded, student):
     assert graded["grades"][student].total <= graded["wrong"], graded["grades"][student].problems
 
@@ -264,11 +261,11 @@ def test_a_hang_halfway_through_the_checks_keeps_the_cases_already_passed(graded
 
 
 def test_a_cell_that_swallows_interrupts_is_stopped_at_the_total_time_with_what_it_started(graded):
-    g = graded["grades"]["stubborn"]
+    g = graded["grades"]["a_stubborn"]
     assert g.status == "timeout", g.problems
     assert processes_with(graded["marker"]) == []
-    # the notebooks on two jobs, each at most TOTAL + its checks: the old per-phase clock held this one 3.7 minutes
-    assert graded["took"] < len(graded["grades"]) / 2 * (TOTAL + 3 * CELL)
+    # the notebooks on JOBS jobs, each at most TOTAL + its checks: the old per-phase clock held this one 3.7 minutes
+    assert graded["took"] < len(graded["grades"]) / JOBS * (TOTAL + 3 * CELL)
 
 
 def test_links_in_the_hand_in_tree_are_refused_and_said(graded):
@@ -289,7 +286,7 @@ def test_a_notebook_of_empty_lists_is_invalid_without_costing_the_grader_memory(
 def test_names_cannot_rewrite_the_terminal_and_look_alikes_are_flagged(graded):
     for text in (graded["summary"], graded["printed"], (graded["out"] / "gradebook.csv").read_text()):
         assert "\x1b" not in text
-    assert r"eve\x1b[2J\x1b[H" in graded["summary"] and r"bob\nalice,7" in graded["summary"]
+    assert r"eve\x1b[2J\x1b[H\nalice,7" in graded["summary"]
     flagged = graded["grades"][LOOKALIKE]
     assert flagged.status == "flagged" and "looks like 'alice'" in flagged.flags[0]
     assert graded["grades"]["alice"].status == "ok"

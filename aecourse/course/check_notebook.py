@@ -21,6 +21,7 @@ from pathlib import Path
 import nbformat
 
 from . import notebooks
+from .limits import CHECK_CELL_SECONDS
 from .notebooks import CHECK_CALL
 from .verdicts import FAILED, CaseResult, Report
 
@@ -80,7 +81,7 @@ def missing_function_report(exercise_id: str, function: str, points: float,
     return Report(exercise_id, [CaseResult(f"a function named {function}", FAILED, message)], points)
 
 
-def check_notebook(path: str | Path, *, cell_timeout: int = 300) -> dict[str, Report]:
+def check_notebook(path: str | Path, *, cell_timeout: int = CHECK_CELL_SECONDS) -> dict[str, Report]:
     """Execute a copy of the notebook at `path` and return one `Report` per exercise it contains."""
     path = Path(path)
     nb = notebooks.read(path)

@@ -16,7 +16,7 @@ from pathlib import Path
 from .startup import skip_iri_format_checks
 
 skip_iri_format_checks()     # before nbformat's first import: 1.2 s less for every command (startup.py)
-from . import exercises, notebooks  # noqa: E402
+from . import exercises, limits, notebooks  # noqa: E402
 
 
 def _course_notebooks() -> list[Path]:
@@ -77,7 +77,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = sub.add_parser("check", help="run your exercise notebook on a copy and report which exercises pass")
     check.add_argument("notebook")
-    check.add_argument("--timeout", type=int, default=300, help="seconds allowed per cell (default 300)")
+    check.add_argument("--timeout", type=int, default=limits.CHECK_CELL_SECONDS,
+                       help=f"seconds allowed per cell (default {limits.CHECK_CELL_SECONDS})")
     check.set_defaults(run=cmd_check)
 
     grade = sub.add_parser("grade", help="(instructors) grade a class's notebooks: gradebook CSV and feedback")
@@ -85,9 +86,11 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--assignment", required=True, help="the notebook's name without .ipynb, e.g. 00_warmup")
     grade.add_argument("--out", help="where to write gradebook.csv and feedback/ (default grades/ASSIGNMENT)")
     grade.add_argument("--jobs", type=int, default=1, help="notebooks graded at the same time (default 1)")
-    grade.add_argument("--cell-timeout", type=float, default=120, help="seconds allowed per cell (default 120)")
-    grade.add_argument("--total-timeout", type=float, default=600, help="seconds per notebook's run, wall clock "
-                       "from its sandbox's start (default 600)")
+    grade.add_argument("--cell-timeout", type=float, default=limits.GRADE_CELL_SECONDS,
+                       help=f"seconds allowed per cell and per exercise's checks (default {limits.GRADE_CELL_SECONDS})")
+    grade.add_argument("--total-timeout", type=float, default=limits.GRADE_TOTAL_SECONDS,
+                       help="seconds per notebook's run, wall clock from its sandbox's start "
+                            f"(default {limits.GRADE_TOTAL_SECONDS})")
     grade.add_argument("--solutions", default="solutions", help="folder of the solutions notebooks")
     grade.add_argument("--no-sandbox", action="store_true", help="run the notebooks without bubblewrap (only for "
                        "notebooks you trust; the points are still decided outside them)")

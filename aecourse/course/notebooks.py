@@ -19,6 +19,8 @@ from pathlib import Path
 
 import nbformat
 
+from .limits import REFRESH_CELL_SECONDS
+
 CHECK_MARKER = "# NBVAL_CHECK_OUTPUT"
 # What JupyterLab writes into a notebook's metadata when ipykernel's kernel starts: stored the same, a notebook opens
 # unmodified (no dot on its tab). The Python version is left out; `make lab`'s kernel (jupyter/data) leaves it out too.
@@ -151,7 +153,7 @@ def problems(nb: nbformat.NotebookNode) -> list[str]:
     return found
 
 
-def execute(nb: nbformat.NotebookNode, cwd: str | os.PathLike, *, cell_timeout: int = 600,
+def execute(nb: nbformat.NotebookNode, cwd: str | os.PathLike, *, cell_timeout: int = REFRESH_CELL_SECONDS,
             allow_errors: bool = False, env: dict | None = None) -> nbformat.NotebookNode:
     """Run `nb` top to bottom in a fresh python3 kernel started in `cwd`; return the executed copy.
 
@@ -171,7 +173,7 @@ def execute(nb: nbformat.NotebookNode, cwd: str | os.PathLike, *, cell_timeout: 
     return nb
 
 
-def refresh(path: str | os.PathLike, *, cell_timeout: int = 600) -> nbformat.NotebookNode:
+def refresh(path: str | os.PathLike, *, cell_timeout: int = REFRESH_CELL_SECONDS) -> nbformat.NotebookNode:
     """Maintainer tool for notebooks/ and solutions/: execute the notebook, keep only the check cells' outputs,
     and write it back. Refuses learner notebooks (exercises/), which `exercises build` generates."""
     path = Path(path)

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 PASSED, FAILED, ERROR, NOT_ATTEMPTED = "passed", "failed", "error", "not attempted"
+# A graded notebook's status (`aecourse grade`), from the sandbox's executor to the gradebook.
+OK, ERRORED, TIMEOUT, FLAGGED, INVALID, AMBIGUOUS, MISSING = (
+    "ok", "error", "timeout", "flagged", "invalid", "ambiguous", "missing")
 
 
 @dataclass

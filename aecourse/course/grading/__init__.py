@@ -11,7 +11,7 @@ not pull in the rest (the checks import the math).
 from ...lazy_imports import lazy_attributes
 
 _WHERE = {"Submission": "collect", "find_submissions": "collect", "safe_name": "collect",
-          "is_pure_check": "executor", "assignment_exercises": "grade", "grade_folder": "grade",
+          "assignment_exercises": "grade", "grade_folder": "grade",
           "grade_submission": "grade", "read_submission": "grade", "run_cli": "grade", "Grade": "reports",
           "feedback": "reports", "summary_table": "reports", "OK": "reports", "ERRORED": "reports",
           "TIMEOUT": "reports", "FLAGGED": "reports", "INVALID": "reports", "AMBIGUOUS": "reports",

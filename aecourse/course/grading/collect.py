@@ -17,7 +17,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-MAX_BYTES = 50 * 2 ** 20
+from ..limits import HANDIN_BYTES
+
 MAX_NAME = 100             # bytes of a feedback file's name, before ".md" (a file name may have 255)
 # Letters that look like Latin ones (Unicode's confusables, the common ones), after NFKC and casefold.
 LOOKALIKES = dict(zip("аеорсухіјѕԁһӏԛԝүвкмнтαοριυνκτ", "aeopcyxijsdhlqwybkmhtaopiuvkt"))
@@ -84,9 +85,9 @@ def _read_file(name: str, folder: int) -> tuple[bytes | None, str]:
             return None, f"{name} is not a regular file"
         if st.st_nlink != 1:
             return None, f"{name} is a hard link ({st.st_nlink} names for one file)"
-        data = f.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        return None, (f"{name} is over the {MAX_BYTES} bytes allowed: clear the outputs (Edit > Clear All Outputs) "
+        data = f.read(HANDIN_BYTES + 1)
+    if len(data) > HANDIN_BYTES:
+        return None, (f"{name} is over the {HANDIN_BYTES} bytes allowed: clear the outputs (Edit > Clear All Outputs) "
                       "and save")
     return data, ""
 

@@ -4,7 +4,7 @@
 pure `check(...)` cells are skipped: the grader runs the checks itself), each within `cell_timeout` and all before
 the job's `deadline` (the grader kills the sandbox then; no cell starts in the last `HANDOVER` seconds, so the
 functions reach the grader); a cell that raises or times out is noted and the run goes on. Outputs are counted
-and dropped, never kept, and the kernel itself drops what a notebook prints past `OUTPUT_CAP` (`output_cap`) and
+and dropped, never kept, and the kernel itself drops what a notebook prints past `OUTPUT_CHARACTERS` (`output_cap`) and
 stops the cell that crosses it, so endless printing costs no memory and no waiting. The last cell calls
 `server.serve`, which answers the grader until it says bye. If the kernel dies first, the run's notes are printed
 as one JSON line for the grader.
@@ -12,28 +12,23 @@ as one JSON line for the grader.
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from aecourse.course.limits import OUTPUT_CHARACTERS
 from aecourse.course.startup import skip_iri_format_checks
+from aecourse.course.verdicts import ERRORED, OK, TIMEOUT
 
 skip_iri_format_checks()     # before nbformat's first import: 1.2 s less for every graded notebook (startup.py)
 import nbformat  # noqa: E402
 from nbclient import NotebookClient  # noqa: E402
 from nbclient.exceptions import DeadKernelError  # noqa: E402
 
-PURE_CHECK_LINE = re.compile(r"""^\s*(#.*)?$|^\s*check\(\s*["'][\w.]+["']\s*,\s*\w+\s*\)\s*;?\s*$""")
-OK, ERRORED, TIMEOUT = "ok", "error", "timeout"
-OUTPUT_CAP = 16 * 2 ** 20   # characters of output the kernel sends; the rest is counted there and dropped
+from aecourse.course.notebooks import is_exercise_check_cell  # noqa: E402 (it imports nbformat)
+
 HANDOVER = 5                # seconds before the grader's deadline at which no further cell starts
-
-
-def is_pure_check(source: str) -> bool:
-    """True for a cell that only calls `check(...)` (and comments): the grader runs the checks itself."""
-    return "check(" in source and all(PURE_CHECK_LINE.match(line) for line in source.splitlines())
 
 
 def first_line(source: str) -> str:
@@ -55,12 +50,12 @@ def run(job: dict) -> dict:
     """Execute the notebook; returns the run's notes (status, problems, bytes printed) and serves if it can."""
     nb = nbformat.reads(Path(job["notebook"]).read_text(encoding="utf-8"), as_version=4)
     Path(Path(job["notebook"]).name).write_text(nbformat.writes(nb), encoding="utf-8")  # the student's own copy
-    code = [c.source for c in nb.cells if c.cell_type == "code"]
-    todo = [(n, s) for n, s in enumerate(code, 1) if s.strip() and not is_pure_check(s)]
+    code = [c for c in nb.cells if c.cell_type == "code"]   # check cells are left out: the grader runs the checks
+    todo = [(n, c.source) for n, c in enumerate(code, 1) if c.source.strip() and not is_exercise_check_cell(c)]
     cells = [nbformat.v4.new_code_cell(s) for _, s in todo]
     notes = {"status": OK, "problems": [], "printed": 0}
     cap = nbformat.v4.new_code_cell(f"__import__('aecourse.course.grading.output_cap', fromlist=['cap_output'])"
-                                    f".cap_output({OUTPUT_CAP})")
+                                    f".cap_output({OUTPUT_CHARACTERS})")
     serve = nbformat.v4.new_code_cell("")
     client = QuietClient(nbformat.v4.new_notebook(cells=cells + [serve, cap]), kernel_name="python3", allow_errors=True,
                          interrupt_on_timeout=True, error_on_timeout={"ename": "Timeout", "evalue": "",

@@ -33,6 +33,7 @@ from pathlib import Path
 
 from ..check_notebook import exercise_ids
 from ..checks import ERROR, FAILED, CaseResult, Exercise, Report, all_exercises, get_exercise, run_checks
+from ..limits import DEFAULT_LIMITS, GRADE_CELL_SECONDS, GRADE_TOTAL_SECONDS, Limits
 from . import cgroup, sandbox
 from .collect import Submission, find_submissions
 from .handin import read_notebook
@@ -88,9 +89,9 @@ def _end(process: subprocess.Popen, group: bool = False, box: cgroup.Cgroup | No
     process.wait()
 
 
-def grade_submission(submission: Submission, exercises: list[Exercise], library: Path, *, cell_timeout: float = 120,
-                     total_timeout: float = 600, sandboxed: bool = True,
-                     limits: sandbox.Limits = sandbox.DEFAULT_LIMITS, workspace: Path | None = None) -> Grade:
+def grade_submission(submission: Submission, exercises: list[Exercise], library: Path, *,
+                     cell_timeout: float = GRADE_CELL_SECONDS, total_timeout: float = GRADE_TOTAL_SECONDS,
+                     sandboxed: bool = True, limits: Limits = DEFAULT_LIMITS, workspace: Path | None = None) -> Grade:
     """Grade one hand-in; never raises, never writes outside a temporary folder of its own (in `workspace`)."""
     grade = _grade(submission, exercises, library, cell_timeout, total_timeout, sandboxed, limits, workspace)
     if submission.flags:
@@ -304,8 +305,8 @@ def case_count(exercise_id: str) -> int:
 
 
 def grade_folder(submissions: str | Path, assignment: str, *, out: str | Path | None = None, jobs: int = 1,
-                 cell_timeout: float = 120, total_timeout: float = 600, solutions: str | Path = "solutions",
-                 sandboxed: bool = True, limits: sandbox.Limits = sandbox.DEFAULT_LIMITS,
+                 cell_timeout: float = GRADE_CELL_SECONDS, total_timeout: float = GRADE_TOTAL_SECONDS,
+                 solutions: str | Path = "solutions", sandboxed: bool = True, limits: Limits = DEFAULT_LIMITS,
                  progress: bool = True) -> list[Grade]:
     """Grade every submission in the folder; write OUT/gradebook.csv, OUT/summary.txt, OUT/feedback/<student>.md.
 

@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..checks import Exercise, Report
+from ..verdicts import AMBIGUOUS, ERRORED, FLAGGED, INVALID, MISSING, OK, TIMEOUT
 from .collect import printable, safe_name
 
-OK, ERRORED, TIMEOUT, FLAGGED, INVALID, AMBIGUOUS, MISSING = (
-    "ok", "error", "timeout", "flagged", "invalid", "ambiguous", "missing")
 SAID = {OK: "your notebook ran from top to bottom", ERRORED: "a cell of your notebook raised an error",
         TIMEOUT: "a cell of your notebook ran out of time",
         FLAGGED: "your notebook did something the instructor will look at",

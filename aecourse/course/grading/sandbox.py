@@ -29,27 +29,14 @@ import os
 import shutil
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from ..checks import Exercise
+from ..limits import Limits
 
 LIBRARY, IO, HOME = "/opt/aecourse", "/grading", "/home/student"
 SYSTEM_PATH = "/usr/bin:/bin:/usr/sbin:/sbin"
 SANDBOX_USER = 65534   # nobody: the notebook's uid and gid when the grader is root
-
-@dataclass(frozen=True)
-class Limits:
-    """Per submission: bytes of memory (the address space of each process; with a cgroup, of all together),
-    CPU seconds per process, bytes per file written, processes, and the size of each writable folder."""
-    memory: int = 6 * 2 ** 30
-    cpu: int = 1800
-    file_size: int = 256 * 2 ** 20
-    processes: int = 256
-    folder_size: int = 512 * 2 ** 20
-
-
-DEFAULT_LIMITS = Limits()
 
 
 def fit_to_machine(limits: Limits, jobs: int) -> tuple[Limits, list[str]]:
