@@ -17,6 +17,7 @@ import os
 import resource
 import tempfile
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -416,3 +417,31 @@ def test_every_exercises_library_answer_is_hidden_in_the_graders_copy(tmp_path):
         assert callable(getattr(importlib.import_module(f"aecourse.{module}"), name)), e.reference
         copy = (tmp_path / "aecourse" / f"{module}.py").read_text()
         assert f"{name} = _aecourse_hide({name}, 'aecourse.{e.reference}')" in copy, e.reference
+
+
+def test_two_notebooks_exercises_are_checked_in_turn_not_at_once(monkeypatch):
+    """torch's random state is the process's: checks running side by side would draw each other's numbers."""
+    spans, exercise = [], all_exercises()["02.l1_activity"]
+
+    def checks(exercise_id, fn, report):
+        start = time.monotonic()
+        time.sleep(0.3)
+        spans.append((start, time.monotonic()))
+
+    class Found:
+        dead, timed_out = None, False
+
+        def send(self, message):
+            pass
+
+        def receive(self, timeout):
+            return {"found": True}, []
+
+    monkeypatch.setattr(grade, "run_checks", checks)
+    threads = [threading.Thread(target=grade._check_one, args=(exercise, Found(), 10)) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    (a_start, a_end), (b_start, b_end) = sorted(spans)
+    assert a_end <= b_start

@@ -12,6 +12,7 @@ exercise's function name and points with its verdicts (benchmarks/check_time.py 
 """
 from __future__ import annotations
 
+import difflib
 import json
 import re
 import shutil
@@ -64,10 +65,13 @@ def cell_error(cell) -> str | None:
 
 
 def missing_function_report(exercise_id: str, function: str, points: float,
-                            executed: nbformat.NotebookNode | None = None) -> Report:
+                            executed: nbformat.NotebookNode | None = None, defined: list[str] = ()) -> Report:
     """The report for an exercise whose function (called `function`) was not defined: why, as precisely as the
-    run tells."""
-    message = (f"no function called `{function}` was defined when the notebook ran: keep the name the "
+    run tells (`executed`: the notebook as it ran; `defined`: the functions it did define). `aecourse check` and
+    `aecourse grade` both say it this way."""
+    close = difflib.get_close_matches(function, list(defined), n=1, cutoff=0.4)
+    guess = f" (you defined `{close[0]}`: rename it back)" if close else ""
+    message = (f"no function called `{function}` was defined when the notebook ran{guess}: keep the name the "
                "exercise gives it")
     cells = executed.cells if executed is not None else []
     defining = [c for c in cells if c.cell_type == "code" and re.search(rf"^\s*def {function}\b", c.source,

@@ -17,7 +17,6 @@ the library in its kernel; points stand as the checks gave them), timeout, error
 from __future__ import annotations
 
 import contextlib
-import difflib
 import functools
 import json
 import os
@@ -26,12 +25,13 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from ..check_notebook import exercise_ids
+from ..check_notebook import exercise_ids, missing_function_report
 from ..checks import ERROR, FAILED, CaseResult, Exercise, Report, all_exercises, get_exercise, run_checks
 from ..limits import DEFAULT_LIMITS, GRADE_CELL_SECONDS, GRADE_TOTAL_SECONDS, Limits
 from . import cgroup, sandbox
@@ -42,6 +42,10 @@ from .reports import ERRORED, FLAGGED, INVALID, OK, TIMEOUT, Grade, check_output
 from .wire import WireError
 
 HANDOVER = 30           # seconds after the run's deadline for the notebook's server to say hello
+# The checks seed and draw from torch's random state, which is the process's: with --jobs 2, two exercises checked
+# at once would draw each other's numbers (a model built twice from one seed, differing). The notebooks run side
+# by side; their checks take turns.
+ONE_CHECK_AT_A_TIME = threading.Lock()
 PRINTED = 10 * 2 ** 20  # bytes of output worth telling the student about
 
 
@@ -257,21 +261,19 @@ def _check_one(exercise: Exercise, link: Link, cell_timeout: float) -> Report:
         return _failed(exercise, "the checks ran", f"not checked: {err}", ERROR)
     if not (isinstance(found, dict) and found.get("found") is True):
         defined = [d for d in (found.get("defined") if isinstance(found, dict) else None) or [] if isinstance(d, str)]
-        close = difflib.get_close_matches(exercise.function, defined, n=1, cutoff=0.4)
-        guess = f" (you defined `{close[0]}`: rename it back)" if close else ""
-        return _failed(exercise, f"a function named {exercise.function}", f"no function called `{exercise.function}` "
-                       f"was defined when your notebook ran{guess}; keep the name the exercise gives it")
-    link.deadline = time.monotonic() + cell_timeout
+        return missing_function_report(exercise.exercise_id, exercise.function, exercise.points, defined=defined)
     report = Report(exercise.exercise_id, points=exercise.points)
-    try:
-        run_checks(exercise.exercise_id, RemoteFunction(link, exercise.function, cell_timeout), report=report)
-    except SandboxGone as gone:     # the cases checked so far keep their verdicts; the others count as failed
-        why = (f"the checks did not finish within {cell_timeout:g} s: does `{exercise.function}` loop forever, or "
-               "wait for input?") if link.timed_out else str(gone)
-        cases = case_count(exercise.exercise_id)
-        for number in range(len(report.cases) + 1, max(cases, len(report.cases) + 1) + 1):
-            report.cases.append(CaseResult(f"check {number} of {cases}", ERROR, f"not checked: {why}"))
-    link.deadline = float("inf")
+    with ONE_CHECK_AT_A_TIME:      # the clock starts when this exercise's checks do
+        link.deadline = time.monotonic() + cell_timeout
+        try:
+            run_checks(exercise.exercise_id, RemoteFunction(link, exercise.function, cell_timeout), report=report)
+        except SandboxGone as gone:     # the cases checked so far keep their verdicts; the others count as failed
+            why = (f"the checks did not finish within {cell_timeout:g} s: does `{exercise.function}` loop forever, "
+                   "or wait for input?") if link.timed_out else str(gone)
+            cases = case_count(exercise.exercise_id)
+            for number in range(len(report.cases) + 1, max(cases, len(report.cases) + 1) + 1):
+                report.cases.append(CaseResult(f"check {number} of {cases}", ERROR, f"not checked: {why}"))
+        link.deadline = float("inf")
     return report
 
 
