@@ -78,6 +78,17 @@ FORGES_GRADIENTS = textwrap.dedent('''
         return torch.tensor(beta * (rho * numpy.log(rho / r) + (1 - rho) * numpy.log((1 - rho) / (1 - r))).sum(),
                             requires_grad=True)
     ''')
+SLOPPY_RESTORE = textwrap.dedent('''
+    def numerical_gradient(f, x, eps=1e-6):
+        grad = torch.zeros_like(x)
+        flat, flat_grad = x.view(-1), grad.view(-1)
+        for i in range(flat.numel()):
+            flat[i] += eps
+            up = float(f(x))
+            flat[i] -= 2 * eps
+            down = float(f(x))
+            flat[i] += eps
+            flat_grad[i] = (up - down) / (2 * eps)''')
 LOOKALIKE = "\u0430lice"      # Cyrillic a
 TERMINAL = "eve\x1b[2J\x1b[H\nalice,7"     # clears the screen, then a line that looks like a gradebook row
 LONG = "s" * 240
@@ -138,6 +149,21 @@ def students(marker: str) -> dict[str, list[str]]:
                 return ["x\\nzed,2,3,2,7,ok,\\nyolanda,0,0,0,0,error,"]
             noticed.__module__ = _server.__name__
             _server.noticed = noticed
+            ''')],
+        # found by a second fresh attacker: an input reshaped in place after a sloppy restore, the answer's private
+        # helpers, run notes that claim the kernel died
+        "shaper": [WRONG, SLOPPY_RESTORE + "\n    x.unsqueeze_(0)\n    return grad"],
+        "helper": [WRONG, "import aecourse.penalties as P\n"
+                          "def l1_activity(h, lam):\n    return P._l1_activity(h, lam)\n"
+                          "def kl_sparsity(h, rho, beta):\n    return P._kl_sparsity(h, rho, beta)"],
+        "claimer": [RIGHT, textwrap.dedent('''
+            import aecourse.course.grading.server as _server
+            _serve = _server.serve
+            def serve(namespace, path, run):
+                run = {"status": "error", "printed": 0, "problems": ["the kernel died in code cell 3 (a crash)"]}
+                return _serve(namespace, path, run)
+            serve.__module__ = _server.__name__
+            _server.serve = serve
             ''')],
         # names (and, with no notebook inside their folders, `_alice` and TERMINAL)
         LOOKALIKE: [RIGHT],
@@ -205,6 +231,22 @@ def test_gradients_written_by_the_function_itself_earn_nothing(graded):
     forged = graded["grades"]["gradforger"].reports
     assert forged["02.l1_activity"].score < 2 and forged["02.kl_sparsity"].score < 3
     assert "wrote the gradient of its input argument 1 (.grad) itself" in feedback(graded, "gradforger")
+
+
+def test_reshaping_an_input_in_place_hides_nothing_from_the_checks(graded):
+    sloppy = points(WRONG.split("def numerical_gradient")[0] + SLOPPY_RESTORE + "\n    return grad")
+    assert graded["grades"]["shaper"].reports["02.numerical_gradient"].score <= sloppy["02.numerical_gradient"] < 2
+
+
+def test_the_answers_private_helpers_are_hidden_too(graded):
+    g = graded["grades"]["helper"]
+    assert g.reports["02.l1_activity"].score == g.reports["02.kl_sparsity"].score == 0
+    assert g.status == "flagged" and any("aecourse.penalties._l1_activity" in f for f in g.flags), g.flags
+
+
+def test_a_notebook_that_claims_its_kernel_died_gets_no_regrade_sentence(graded):
+    g = graded["grades"]["claimer"]
+    assert g.total == 7 and not any("ask your instructor" in p for p in g.problems), g.problems
 
 
 def test_a_flag_cannot_forge_gradebook_lines_nor_a_name_take_a_classmates_feedback_file(graded):
@@ -323,17 +365,22 @@ def dead_grade(problem: str) -> reports.Grade:
 
 def test_the_feedback_says_whether_the_sandbox_hit_its_own_limits_or_died_of_something_else():
     died = "the kernel died in code cell 2 (`train()`)"
-    mine = grade._blame(dead_grade(died), Recorded(out_of_memory=True)).problems
+
+    def blamed(box, **seen):
+        return grade._blame(dead_grade(died), box, **seen).problems
+
+    mine = blamed(Recorded(out_of_memory=True), cut_short=True, ended=True)
     assert any("used all the memory it is allowed" in p for p in mine)
     assert not any("cause outside" in p for p in mine)
-    forks = grade._blame(dead_grade(died), Recorded(process_limit=True)).problems
+    forks = blamed(Recorded(process_limit=True), cut_short=True, ended=True)
     assert any("more processes than it is allowed" in p for p in forks)
-    elsewhere = grade._blame(dead_grade(died), Recorded()).problems
+    elsewhere = blamed(Recorded(), cut_short=True, ended=True)
     assert any("a cause outside your notebook" in p and "grade it again" in p for p in elsewhere)
-    unlimited = grade._blame(dead_grade(died), None).problems
+    unlimited = blamed(None, cut_short=True, ended=True)
     assert any("a classmate's notebook graded at the same time may have caused this" in p for p in unlimited)
-    fine = reports.Grade("fine", "ok", {}, [])
-    assert grade._blame(fine, Recorded()).problems == []
+    # a notebook that only says its kernel died (its sandbox answered the grader as usual) gets no such sentence
+    assert blamed(Recorded(), cut_short=False, ended=False) == [died]
+    assert blamed(None, cut_short=False, ended=False) == [died]
 
 
 def test_without_the_sandbox_the_summary_says_it_protects_nothing_and_no_process_outlives_the_run(tmp_path):
@@ -417,6 +464,8 @@ def test_every_exercises_library_answer_is_hidden_in_the_graders_copy(tmp_path):
         assert callable(getattr(importlib.import_module(f"aecourse.{module}"), name)), e.reference
         copy = (tmp_path / "aecourse" / f"{module}.py").read_text()
         assert f"{name} = _aecourse_hide({name}, 'aecourse.{e.reference}')" in copy, e.reference
+    penalties = (tmp_path / "aecourse" / "penalties.py").read_text()
+    assert "_l1_activity = _aecourse_hide(_l1_activity, 'aecourse.penalties._l1_activity')" in penalties
 
 
 def test_two_notebooks_exercises_are_checked_in_turn_not_at_once(monkeypatch):

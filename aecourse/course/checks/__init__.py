@@ -186,9 +186,12 @@ def _inputs_kept(fn: Callable) -> Callable:
             grad is None and t.grad is None or grad is not None and t.grad is not None and _same(t.grad, grad))]
         with torch.no_grad():
             for _, t, old, grad in before if changed or graded else []:
-                t[...] = old
-                if isinstance(t, torch.Tensor) and t.is_leaf:
-                    t.grad = grad
+                if isinstance(t, torch.Tensor):
+                    t.data = old                # its shape too, had the function reshaped it in place
+                    if t.is_leaf:
+                        t.grad = grad
+                elif t.shape == old.shape:
+                    t[...] = old
         if changed:
             raise CheckFailed(f"your function changed its input {changed[0]} in place; leave the inputs as they "
                               "are: compute on new tensors (x = x * 2, not x *= 2; or work on x.clone())")

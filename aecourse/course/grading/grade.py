@@ -158,9 +158,10 @@ def _run(submission, notebook: str, exercises, tmp: Path, library, cell_timeout,
             grade = _everything(submission, exercises, ERRORED, reason)
             grade.status = notes.get("status") if notes.get("status") in (TIMEOUT, ERRORED) else \
                 ERRORED if ended else TIMEOUT
-            return _blame(grade, box)
+            return _blame(grade, box, cut_short=True, ended=ended)
         link = Link(conn, on_dead=lambda: _end(process, not sandboxed, box))
-        return _blame(_check(submission, exercises, link, cell_timeout, started + total_timeout + HANDOVER), box)
+        grade = _check(submission, exercises, link, cell_timeout, started + total_timeout + HANDOVER)
+        return _blame(grade, box, cut_short=link.dead is not None, ended=link.dead is not None and not link.timed_out)
     finally:
         listener.close()
         _end(process, not sandboxed, box)
@@ -168,16 +169,14 @@ def _run(submission, notebook: str, exercises, tmp: Path, library, cell_timeout,
             box.remove()
 
 
-def _not_checked(grade: Grade):
-    return [c for r in grade.reports.values() for c in r.cases if c.status == ERROR and "not checked" in c.message]
-
-
-def _blame(grade: Grade, box: cgroup.Cgroup | None) -> Grade:
-    """Tell the student what their sandbox hit, or, when it ended badly without hitting its own limits, that the
-    cause may not be theirs (the instructor can grade that notebook again)."""
-    troubled = grade.status in (ERRORED, TIMEOUT) or bool(_not_checked(grade))
+def _blame(grade: Grade, box: cgroup.Cgroup | None, *, cut_short: bool, ended: bool) -> Grade:
+    """Tell the student what their sandbox hit, or, when it ended early without hitting its own limits, that the
+    cause may not be theirs (the instructor can grade that notebook again). Only what the grader saw itself counts:
+    `cut_short`, the sandbox ended or ran out of time before its checks were done; `ended`, it ended (its process
+    exited, or its link broke) rather than ran out of time. What the notebook says of its own run counts for
+    nothing here (it could claim a death to ask for the sentence)."""
     if box is None:
-        if troubled:
+        if cut_short:
             grade.problems.append("this grader ran without a cgroup per notebook (not root, or no cgroup "
                                   "controllers), so a classmate's notebook graded at the same time may have caused "
                                   "this; if your notebook runs fine, ask your instructor to grade it again")
@@ -188,9 +187,7 @@ def _blame(grade: Grade, box: cgroup.Cgroup | None) -> Grade:
                               "/tmp and /dev/shm included), and the system stopped it there")
     if usage.process_limit:
         grade.problems.append("your notebook tried to start more processes than it is allowed; starting one failed")
-    ended = [p for p in grade.problems + [c.message for c in _not_checked(grade)]
-             if "died" in p or "broke off" in p or "ended before" in p]
-    if troubled and ended and not (usage.out_of_memory or usage.process_limit):
+    if ended and not (usage.out_of_memory or usage.process_limit):
         grade.problems.append("your notebook's sandbox ended without reaching its memory or process limits: a "
                               "crash of its own (os._exit, a signal it sent itself) or a cause outside your "
                               "notebook; if your notebook runs fine, ask your instructor to grade it again")

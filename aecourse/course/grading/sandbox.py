@@ -115,7 +115,8 @@ def missing_message() -> str:
 def prepare_library(dest: Path, exercises: list[Exercise]) -> Path:
     """A copy of the aecourse package in DEST/aecourse whose answers to `exercises` refuse calls from outside the
     library (`guard`): every module outside aecourse/course registers its code, and the modules holding an answer
-    hide it. Returns DEST, the folder to put on PYTHONPATH."""
+    hide it, with the module's private functions it calls (`_l1_activity` holds all of `l1_activity`'s math).
+    Returns DEST, the folder to put on PYTHONPATH."""
     import aecourse
     source = Path(aecourse.__file__).resolve().parent
     dest.chmod(0o755)       # readable by the sandbox's user
@@ -130,14 +131,30 @@ def prepare_library(dest: Path, exercises: list[Exercise]) -> Path:
         if (package / "course") in path.parents:
             continue
         module = path.relative_to(package).with_suffix("").as_posix().replace("/", ".")
-        defined = {n.name for n in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(n, ast.FunctionDef)}
+        functions = {n.name: n for n in ast.parse(path.read_text(encoding="utf-8")).body
+                     if isinstance(n, ast.FunctionDef)}
         lines = ["", "# added by aecourse grade: the library's code may call the exercises' answers, nothing else may",
                  "from aecourse.course.grading.guard import hide as _aecourse_hide, register as _aecourse_register",
                  "_aecourse_register()"]
-        lines += [f"{n} = _aecourse_hide({n}, 'aecourse.{module}.{n}')" for n in hidden.get(module, []) if n in defined]
+        answers = [n for n in hidden.get(module, []) if n in functions]
+        lines += [f"{n} = _aecourse_hide({n}, 'aecourse.{module}.{n}')" for n in answers + _private_callees(
+            functions, answers)]
         with open(path, "a", encoding="utf-8") as f:
             f.write("\n".join(lines) + "\n")
     return dest
+
+
+def _private_callees(functions: dict[str, ast.FunctionDef], names: list[str]) -> list[str]:
+    """The module's private functions (`_name`) that `names` call, directly or through one another."""
+    found: list[str] = []
+    todo = list(names)
+    while todo:
+        for node in ast.walk(functions[todo.pop()]):
+            callee = node.func.id if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) else ""
+            if callee.startswith("_") and callee in functions and callee not in found:
+                found.append(callee)
+                todo.append(callee)
+    return found
 
 
 def _system_binds() -> list[str]:
