@@ -238,12 +238,6 @@ def test_reshaping_an_input_in_place_hides_nothing_from_the_checks(graded):
     assert graded["grades"]["shaper"].reports["02.numerical_gradient"].score <= sloppy["02.numerical_gradient"] < 2
 
 
-def test_the_answers_private_helpers_are_hidden_too(graded):
-    g = graded["grades"]["helper"]
-    assert g.reports["02.l1_activity"].score == g.reports["02.kl_sparsity"].score == 0
-    assert g.status == "flagged" and any("aecourse.penalties._l1_activity" in f for f in g.flags), g.flags
-
-
 def test_a_notebook_that_claims_its_kernel_died_gets_no_regrade_sentence(graded):
     g = graded["grades"]["claimer"]
     assert g.total == 7 and not any("ask your instructor" in p for p in g.problems), g.problems
@@ -287,10 +281,13 @@ def test_a_function_that_changes_its_input_in_place_is_told_so(graded):
     assert "changed its input argument 1 in place" in feedback(graded, "mutator")
 
 
-def test_the_hidden_answer_through_a_helper_compiled_under_a_library_name_earns_nothing_and_is_flagged(graded):
-    g = graded["grades"]["compiler"]
+@pytest.mark.parametrize("student, reached", [("compiler", "aecourse.penalties.l1_activity"),
+                                              ("helper", "aecourse.penalties._l1_activity")])
+def test_the_hidden_answer_through_a_compiled_helper_or_its_private_parts_earns_nothing_and_is_flagged(
+        graded, student, reached):
+    g = graded["grades"][student]
     assert g.reports["02.l1_activity"].score == g.reports["02.kl_sparsity"].score == 0
-    assert g.status == "flagged" and any("aecourse.penalties.l1_activity" in f for f in g.flags), g.flags
+    assert g.status == "flagged" and any(reached in f for f in g.flags), g.flags
 
 
 def test_a_hang_halfway_through_the_checks_keeps_the_cases_already_passed(graded):
