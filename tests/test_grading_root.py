@@ -32,7 +32,7 @@ AS_ROOT = os.geteuid() == 0
 # with a cgroup per sandbox (root), 3 GB of memory in use for all its processes; without, 6 GB of address space each
 LIMITS = limits.Limits(memory=3 * 2 ** 30 if not cgroup.unavailable() else 6 * 2 ** 30, processes=64,
                         folder_size=256 * 2 ** 20)
-CELL, TOTAL, JOBS = 20, 60, 3     # three jobs on two cores: many of these notebooks wait, for a limit or a lock
+CELL, TOTAL, JOBS = 20, 40, 3     # three jobs on two cores: many of these notebooks wait, for a limit or a lock
 ESCAPE = textwrap.dedent('''
     import subprocess, site
     found = []
@@ -99,8 +99,7 @@ def students(marker: str) -> dict[str, list[str]]:
         "alice": [RIGHT],
         "escaper": [WRONG, ESCAPE],
         # resource attacks: they may hurt themselves, never a classmate
-        "forker": [WRONG, 'subprocess.Popen(["sh", "-c", "f() { f | f & }; f"])\nimport time\ntime.sleep(3)'],
-        "shm": [WRONG, textwrap.dedent('''
+        "flooder": [WRONG, textwrap.dedent('''
             for folder in ("/dev/shm", "/tmp", "."):
                 try:
                     with open(os.path.join(folder, "fill"), "wb") as f:
@@ -108,7 +107,7 @@ def students(marker: str) -> dict[str, list[str]]:
                             f.write(b"0" * 2 ** 20)
                 except OSError:
                     pass
-            ''')],
+            '''), 'subprocess.Popen(["sh", "-c", "f() { f | f & }; f"])\nimport time\ntime.sleep(3)'],
         "busy": [WRONG, 'for _ in range(1500):\n    try:\n        subprocess.Popen(["sh", "-c", "while :; do :; done"])'
                         '\n    except OSError:\n        break'],
         # the checks: an input changed in place, the hidden answer through a compiled helper, a hang halfway
@@ -120,10 +119,11 @@ def students(marker: str) -> dict[str, list[str]]:
         "compiler": [WRONG, textwrap.dedent('''
             import aecourse.penalties as penalties
             helpers = {"penalties": penalties}
-            exec(compile("def l1_activity(h, lam):\\n    return penalties.l1_activity(h, lam)\\n"
-                         "def kl_sparsity(h, rho, beta):\\n    return penalties.kl_sparsity(h, rho, beta)\\n",
+            exec(compile("def l1_activity(h, lam):\\n    return penalties.l1_activity(h, lam)\\n",
                          penalties.__file__, "exec"), helpers)
-            l1_activity, kl_sparsity = helpers["l1_activity"], helpers["kl_sparsity"]
+            l1_activity = helpers["l1_activity"]
+            def kl_sparsity(h, rho, beta):         # the answer's private helper, which holds all of its math
+                return penalties._kl_sparsity(h, rho, beta)
             ''')],
         "hanger": [RIGHT, textwrap.dedent('''
             import time
@@ -153,9 +153,6 @@ def students(marker: str) -> dict[str, list[str]]:
         # found by a second fresh attacker: an input reshaped in place after a sloppy restore, the answer's private
         # helpers, run notes that claim the kernel died
         "shaper": [WRONG, SLOPPY_RESTORE + "\n    x.unsqueeze_(0)\n    return grad"],
-        "helper": [WRONG, "import aecourse.penalties as P\n"
-                          "def l1_activity(h, lam):\n    return P._l1_activity(h, lam)\n"
-                          "def kl_sparsity(h, rho, beta):\n    return P._kl_sparsity(h, rho, beta)"],
         "claimer": [RIGHT, textwrap.dedent('''
             import aecourse.course.grading.server as _server
             _serve = _server.serve
@@ -166,8 +163,6 @@ def students(marker: str) -> dict[str, list[str]]:
             _server.serve = serve
             ''')],
         # names (and, with no notebook inside their folders, `_alice` and TERMINAL)
-        LOOKALIKE: [RIGHT],
-        LONG: [RIGHT],
     }
 
 
@@ -192,9 +187,10 @@ def graded(tmp_path_factory):
     (submissions / "trudy" / "02_sparse").symlink_to(submissions / "victor" / "02_sparse")
     os.link(solutions / "02_sparse.ipynb", submissions / "harry.ipynb")
     # student folders with nothing in them ("missing"): a name that is not UTF-8, one that would take alice's
-    # feedback file, one that would rewrite a terminal
+    # feedback file, one that would rewrite a terminal, a look-alike of alice's; and a file name of 246 bytes
+    (submissions / f"{LONG}.ipynb").write_text("not a notebook")
     os.mkdir(os.fsencode(submissions) + b"/m\xff")
-    for name in ("_alice", TERMINAL):
+    for name in ("_alice", TERMINAL, LOOKALIKE):
         (submissions / name).mkdir()
     # a notebook of 49 MB of empty lists: valid JSON that costs a parser gigabytes
     (submissions / "lister.ipynb").write_bytes(b'{"cells": [' + b"[]," * 16_000_000 + b'[]], "metadata": {}}')
@@ -265,13 +261,13 @@ def test_a_notebook_graded_by_root_runs_as_nobody_without_capabilities_and_chang
 
 def test_honest_classmates_keep_every_point_beside_forks_floods_and_busy_loops(graded):
     assert graded["right"] == 7 and graded["wrong"] < 7
-    for student in ("alice", "victor", LONG):
+    for student in ("alice", "victor"):
         g = graded["grades"][student]
         assert (g.total, g.status) == (7, "ok"), (student, g.problems)
         assert not any("ask your instructor" in p for p in g.problems), g.problems
 
 
-@pytest.mark.parametrize("student", ["escaper", "forker", "shm", "busy", "mutator", "a_stubborn", "forger"])
+@pytest.mark.parametrize("student", ["escaper", "flooder", "busy", "mutator", "a_stubborn", "forger"])
 def test_attackers_earn_at_most_what_their_wrong_functions_earn(graded, student):
     assert graded["grades"][student].total <= graded["wrong"], graded["grades"][student].problems
 
@@ -281,13 +277,11 @@ def test_a_function_that_changes_its_input_in_place_is_told_so(graded):
     assert "changed its input argument 1 in place" in feedback(graded, "mutator")
 
 
-@pytest.mark.parametrize("student, reached", [("compiler", "aecourse.penalties.l1_activity"),
-                                              ("helper", "aecourse.penalties._l1_activity")])
-def test_the_hidden_answer_through_a_compiled_helper_or_its_private_parts_earns_nothing_and_is_flagged(
-        graded, student, reached):
-    g = graded["grades"][student]
+def test_the_hidden_answer_through_a_compiled_helper_or_its_private_parts_earns_nothing_and_is_flagged(graded):
+    g = graded["grades"]["compiler"]
     assert g.reports["02.l1_activity"].score == g.reports["02.kl_sparsity"].score == 0
-    assert g.status == "flagged" and any(reached in f for f in g.flags), g.flags
+    for reached in ("aecourse.penalties.l1_activity", "aecourse.penalties._kl_sparsity"):
+        assert g.status == "flagged" and any(reached in f for f in g.flags), (reached, g.flags)
 
 
 def test_a_hang_halfway_through_the_checks_keeps_the_cases_already_passed(graded):
@@ -328,14 +322,14 @@ def test_names_cannot_rewrite_the_terminal_and_look_alikes_are_flagged(graded):
         assert "\x1b" not in text
     assert r"eve\x1b[2J\x1b[H\nalice,7" in graded["summary"]
     flagged = graded["grades"][LOOKALIKE]
-    assert flagged.status == "flagged" and "looks like 'alice'" in flagged.flags[0]
+    assert "looks like 'alice'" in flagged.flags[0]
     assert graded["grades"]["alice"].status == "ok"
 
 
 def test_a_long_legal_file_name_gets_its_feedback_and_a_row(graded):
     g = graded["grades"][LONG]
     assert len(g.feedback_name.encode()) <= collect.MAX_NAME + 3
-    assert graded["rows"][LONG]["total"] == "7" and (graded["out"] / "feedback" / g.feedback_name).is_file()
+    assert graded["rows"][LONG]["status"] == "invalid" and (graded["out"] / "feedback" / g.feedback_name).is_file()
 
 
 def test_every_sandbox_cgroup_is_removed(graded):
