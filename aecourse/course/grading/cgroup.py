@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PARENT = "aecourse-grade"     # every sandbox's cgroup is a child of this one
-V1_CONTROLLERS = ("memory", "pids", "cpu", "cpuacct")
+V1_CONTROLLERS = ("memory", "pids", "cpu")
 # Runs as the first process of the command, so that everything the sandbox starts is born inside the cgroup:
 # `sh -c ENTER sh PROCS... -- COMMAND...` writes its pid to each cgroup.procs file, makes itself the first choice of
 # the machine's OOM killer (were the machine short of memory, a sandbox dies, never the grader), then becomes COMMAND.
@@ -33,10 +33,9 @@ ENTER = ('while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shif
 
 @dataclass(frozen=True)
 class Usage:
-    """What a sandbox's cgroup recorded: the OOM killer ran in it, a fork failed at its process limit, CPU used."""
+    """What a sandbox's cgroup recorded: the OOM killer ran in it, a fork failed at its process limit."""
     out_of_memory: bool
     process_limit: bool
-    cpu_seconds: float
 
 
 def _mounts() -> list[tuple[str, str, set[str]]]:
@@ -60,7 +59,7 @@ def _layout() -> tuple[str, dict[str, Path]] | str:
     v1 = {c: Path(point) for point, kind, options in mounts if kind == "cgroup" for c in V1_CONTROLLERS
           if c in options}
     try:
-        if {"memory", "pids", "cpu"} <= v1.keys():
+        if set(V1_CONTROLLERS) <= v1.keys():
             folders = {c: point / PARENT for c, point in v1.items()}
             for folder in folders.values():
                 folder.mkdir(exist_ok=True)
@@ -128,6 +127,7 @@ class Cgroup:
         return ["/bin/sh", "-c", ENTER, "sh", *self.procs(), "--", *command]
 
     def _read(self, controller: str, name: str) -> str:
+        """The file `name` of this cgroup's folder for `controller` (v2 has one folder for all); "" if unreadable."""
         folder = self.folders.get(controller if self.version == "v1" else "")
         try:
             return (folder / name).read_text() if folder is not None else ""
@@ -138,18 +138,12 @@ class Cgroup:
         def count(text: str, key: str) -> int:
             return next((int(v) for k, v in (line.split()[:2] for line in text.splitlines() if len(line.split()) > 1)
                          if k == key), 0)
-        if self.version == "v1":
-            oom = count(self._read("memory", "memory.oom_control"), "oom_kill")
-            cpu = int(self._read("cpuacct", "cpuacct.usage") or 0) / 1e9
-            events = self._read("pids", "pids.events")
-        else:
-            oom = count(self._read("", "memory.events"), "oom_kill")
-            cpu = count(self._read("", "cpu.stat"), "usage_usec") / 1e6
-            events = self._read("", "pids.events")
-        return Usage(out_of_memory=oom > 0, process_limit=count(events, "max") > 0, cpu_seconds=cpu)
+        memory = self._read("memory", "memory.oom_control" if self.version == "v1" else "memory.events")
+        return Usage(out_of_memory=count(memory, "oom_kill") > 0,
+                     process_limit=count(self._read("pids", "pids.events"), "max") > 0)
 
     def _pids(self) -> list[int]:
-        text = self._read("pids" if self.version == "v1" else "", "cgroup.procs")
+        text = self._read("pids", "cgroup.procs")
         return [int(p) for p in text.split()]
 
     def kill(self) -> None:

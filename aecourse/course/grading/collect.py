@@ -117,11 +117,12 @@ def safe_name(student: str) -> str:
     return name
 
 
-def printable(name: str) -> str:
-    """The name with control and format characters escaped (`\\x1b`, `\\u202e`): a student's file name must not
-    move the cursor, clear the screen or reorder the text when the summary is shown on a terminal."""
+def printable(text: str) -> str:
+    """`text` (a student's name, a message from a notebook) with control and format characters, line breaks and
+    lone surrogates escaped (`\\x1b`, `\\n`, `\\u202e`): it must not move the cursor, clear the screen, reorder the
+    text or start a line of its own where it is shown, nor fail to be written as UTF-8."""
     return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch)[0] in "CZ" and ch != " "
-                   else ch for ch in name)
+                   else ch for ch in text)
 
 
 def _skeleton(name: str) -> str:

@@ -36,7 +36,7 @@ from ..checks import ERROR, FAILED, CaseResult, Exercise, Report, all_exercises,
 from ..limits import DEFAULT_LIMITS, GRADE_CELL_SECONDS, GRADE_TOTAL_SECONDS, Limits
 from . import cgroup, sandbox
 from .collect import Submission, find_submissions
-from .handin import read_notebook
+from .handin import read_notebook as read_submission
 from .remote import Link, RemoteFunction, SandboxGone
 from .reports import ERRORED, FLAGGED, INVALID, OK, TIMEOUT, Grade, check_output_folder, write_all
 from .wire import WireError
@@ -63,12 +63,6 @@ def assignment_exercises(assignment: str, solutions: str | Path = "solutions") -
         raise ValueError(f"assignment {assignment!r}: no {source} and no exercise numbered {number!r}; give the "
                          f"notebook's name without .ipynb (e.g. 00_warmup); exercise numbers are {known}")
     return found
-
-
-def read_submission(data: bytes) -> str:
-    """A submitted notebook's bytes as normalised nbformat 4 JSON, parsed in a limited child (`handin`);
-    ValueError with a reason a student understands when it is unreadable."""
-    return read_notebook(data)
 
 
 def _failed(exercise: Exercise, name: str, message: str, status: str = FAILED) -> Report:

@@ -17,8 +17,8 @@ the read-only system writable), sees no network, no other hand-in, no solutions/
 writable outside its three size-limited folders; it runs in a new PID namespace, so every process it starts ends
 with it (a `setsid` child included), and bwrap ends when the grader does. prlimit's limits hold per process; the
 cgroup's hold for the sandbox as a whole (without a cgroup, prlimit also caps each process's address space and the
-processes of the uid). Every program
-the grader starts comes from the system's own folders (`SYSTEM_PATH`), never from a path a notebook could write.
+processes of the uid). Every program the grader starts comes from the system's own folders (`SYSTEM_PATH`), never
+from a path a notebook could write.
 """
 from __future__ import annotations
 
@@ -88,8 +88,10 @@ def unreadable_python() -> str:
     to do. (As root the notebooks run as nobody: a course or .venv in a private folder is out of their reach.)"""
     if os.geteuid() != 0:
         return ""
+    import importlib.util
+
     import aecourse
-    needed = [sys.executable, Path(aecourse.__file__).parent, Path(torch_file()).parent]
+    needed = [sys.executable, Path(aecourse.__file__).parent, Path(importlib.util.find_spec("torch").origin).parent]
     probe = subprocess.run([*as_sandbox_user(), sys.executable, "-I", "-S", "-c",
                             "import os, sys; print(*[p for p in sys.argv[1:] if not os.access(p, os.R_OK | os.X_OK)])",
                             *map(str, needed)], capture_output=True, text=True, timeout=60)
@@ -99,11 +101,6 @@ def unreadable_python() -> str:
     return (f"aecourse grade runs each notebook as the unprivileged user nobody (uid {SANDBOX_USER}), who cannot "
             f"read {missing or sys.executable}: make the course and its environment readable by others (chmod "
             "o+rX on them and on every folder above them), or install them where they are")
-
-
-def torch_file() -> str:
-    import importlib.util
-    return importlib.util.find_spec("torch").origin
 
 
 def missing_message() -> str:
